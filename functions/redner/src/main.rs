@@ -1,0 +1,11 @@
+//! The Redner webhook function.
+
+use hookgate::{Config, Gate, SqsSink, providers::Redner};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    hookgate::init_tracing();
+    let config = Config::<Redner>::from_env()?;
+    let sink = SqsSink::connect(&config.common).await;
+    hookgate::serve(Gate::new(config, sink)).await
+}

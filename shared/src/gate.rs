@@ -1,0 +1,347 @@
+//! The request pipeline, the same for every provider. Order matters: nothing
+//! is parsed before it is authenticated.
+//!
+//! method -> body size -> content type -> authenticate raw bytes -> strict
+//! JSON -> provider schema -> envelope (must fit the queue) -> SQS -> 200.
+
+use std::convert::Infallible;
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use chrono::{DateTime, SubsecRound, Utc};
+use http::{Method, StatusCode, header};
+use lambda_http::request::RequestContext;
+use lambda_http::{Body, Request, RequestExt, Response, service_fn};
+use serde_json::value::RawValue;
+use sha2::{Digest, Sha256};
+
+use crate::config::{Common, ConfigError, Env, Source};
+use crate::envelope::{
+    Data, Envelope, Outcome, SPEC_VERSION, VerificationInfo, body_is_sqs_safe, event_id, sqs_clean,
+    to_sqs_json,
+};
+use crate::error::{Rejection, json_response};
+use crate::json::parse_strict;
+use crate::providers::Provider;
+use crate::sink::{FifoIds, Message, Sink};
+use crate::verify::Inbound;
+
+/// A source of the current time; injectable so tests are exact.
+pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
+
+/// Everything a function needs, read once at cold start.
+#[derive(Debug)]
+pub struct Config<P> {
+    /// Queue and limits.
+    pub common: Common,
+    /// The provider with its verification keys.
+    pub provider: P,
+}
+
+impl<P: Provider> Config<P> {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_source(&Env)
+    }
+
+    /// Reads any source (a map in tests).
+    pub fn from_source(src: &dyn Source) -> Result<Self, ConfigError> {
+        Ok(Self {
+            common: Common::from_source(src)?,
+            provider: P::from_source(src)?,
+        })
+    }
+}
+
+/// The request facts the pipeline and the log need beyond headers and body.
+#[derive(Debug, Clone, Default)]
+struct Context {
+    request_id: Option<String>,
+    source_ip: Option<IpAddr>,
+    trace_header: Option<String>,
+}
+
+impl Context {
+    fn of(req: &Request) -> Self {
+        let (request_id, source_ip) = match req.request_context_ref() {
+            Some(RequestContext::ApiGatewayV2(c)) => {
+                (c.request_id.clone(), c.http.source_ip.as_deref())
+            }
+            Some(RequestContext::ApiGatewayV1(c)) => {
+                (c.request_id.clone(), c.identity.source_ip.as_deref())
+            }
+            _ => (None, None),
+        };
+        Self {
+            request_id,
+            source_ip: source_ip.and_then(|ip| ip.trim().parse().ok()),
+            trace_header: req
+                .lambda_context_ref()
+                .and_then(|c| c.xray_trace_id.clone())
+                .filter(|t| !t.is_empty()),
+        }
+    }
+}
+
+/// An event ready for the queue.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    /// The message to send.
+    pub message: Message,
+    /// The event id.
+    pub id: String,
+    /// The envelope `type`.
+    pub event_type: String,
+    /// The normalized outcome.
+    pub outcome: Outcome,
+}
+
+/// One provider's webhook endpoint in front of one sink.
+pub struct Gate<P, S> {
+    common: Common,
+    provider: P,
+    sink: S,
+    clock: Clock,
+}
+
+impl<P: std::fmt::Debug, S> std::fmt::Debug for Gate<P, S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Gate")
+            .field("common", &self.common)
+            .field("provider", &self.provider)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<P: Provider, S: Sink> Gate<P, S> {
+    /// A gate for `config`, sending to `sink`, on the system clock.
+    pub fn new(config: Config<P>, sink: S) -> Self {
+        Self {
+            common: config.common,
+            provider: config.provider,
+            sink,
+            clock: Arc::new(Utc::now),
+        }
+    }
+
+    /// The same gate on another clock.
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The sink.
+    pub fn sink(&self) -> &S {
+        &self.sink
+    }
+
+    /// Handles one request. Never fails and never panics: every outcome,
+    /// including a queue failure, is a response.
+    pub async fn handle(&self, req: Request) -> Response<Body> {
+        let started = Instant::now();
+        let ctx = Context::of(&req);
+        let result = match self.prepare_with(&req, &ctx) {
+            Ok(Prepared {
+                message,
+                id,
+                event_type,
+                outcome,
+            }) => match self.sink.send(message).await {
+                Ok(()) => Ok((id, event_type, outcome)),
+                Err(e) => Err(Rejection::from(e)),
+            },
+            Err(rejection) => Err(rejection),
+        };
+        let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+        let provider = P::SLUG;
+        let request_id = ctx.request_id.as_deref().unwrap_or("");
+        match result {
+            Ok((id, event_type, outcome)) => {
+                tracing::info!(
+                    provider,
+                    event_type = %event_type,
+                    outcome = outcome.as_str(),
+                    event_id = %id,
+                    request_id,
+                    status = 200,
+                    latency_ms,
+                    "accepted"
+                );
+                json_response(StatusCode::OK, &serde_json::json!({ "id": id }))
+            }
+            Err(r) => {
+                let status = r.status().as_u16();
+                if r.status().is_server_error() {
+                    tracing::error!(provider, request_id, status, error = r.code(), cause = %r, latency_ms, "refused");
+                } else {
+                    tracing::info!(provider, request_id, status, error = r.code(), cause = %r, latency_ms, "refused");
+                }
+                r.to_response()
+            }
+        }
+    }
+
+    /// Runs every step but the send: from the request to the message.
+    pub fn prepare(&self, req: &Request) -> Result<Prepared, Rejection> {
+        self.prepare_with(req, &Context::of(req))
+    }
+
+    fn prepare_with(&self, req: &Request, ctx: &Context) -> Result<Prepared, Rejection> {
+        if req.method() != Method::POST {
+            return Err(Rejection::MethodNotAllowed);
+        }
+        let body: &[u8] = req.body().as_ref();
+        if body.len() > self.common.max_body_bytes {
+            return Err(Rejection::BodyTooLarge(body.len()));
+        }
+        check_content_type(req)?;
+        let received_at = (self.clock)().trunc_subsecs(3);
+        let inbound = Inbound {
+            headers: req.headers(),
+            query: req.uri().query(),
+            source_ip: ctx.source_ip,
+            body,
+            now: received_at,
+        };
+        let verified = self.provider.verify(&inbound)?;
+        let text = parse_strict(verified.body())?;
+        let normalized = self
+            .provider
+            .normalize(text, &verified)
+            .map_err(Rejection::InvalidPayload)?;
+
+        let id = event_id(P::SLUG, verified.body());
+        let (payload, payload_base64) = if body_is_sqs_safe(text) {
+            let raw = RawValue::from_string(text.to_owned())
+                .map_err(|e| Rejection::Internal(format!("re-reading verified JSON: {e}")))?;
+            (Some(raw), None)
+        } else {
+            (None, Some(STANDARD.encode(verified.body())))
+        };
+        let verification = verified.verification();
+        let event_type = format!("{}.{}", P::SLUG, normalized.type_suffix);
+        let outcome = normalized.outcome;
+        let fifo = self
+            .sink
+            .is_fifo()
+            .then(|| fifo_ids(P::SLUG, &normalized.subject, &id));
+        let envelope = Envelope {
+            specversion: SPEC_VERSION.into(),
+            id: id.clone(),
+            source: format!("hookgate/{}", P::SLUG),
+            event_type: event_type.clone(),
+            subject: normalized.subject,
+            time: normalized.time.unwrap_or(received_at),
+            datacontenttype: "application/json".into(),
+            data: Data {
+                provider: P::SLUG.into(),
+                event: normalized.event,
+                outcome,
+                resource: normalized.resource,
+                status: normalized.status,
+                outputs: normalized.outputs,
+                error: normalized.error,
+                received_at,
+                request_id: ctx.request_id.clone(),
+                verification: VerificationInfo {
+                    scheme: verification.scheme.into(),
+                    key_index: verification.key_index,
+                },
+                payload,
+                payload_base64,
+            },
+        };
+        let body = to_sqs_json(&envelope)
+            .map_err(|e| Rejection::Internal(format!("serializing the envelope: {e}")))?;
+        let message = Message {
+            body,
+            attributes: vec![
+                ("provider", P::SLUG.to_owned()),
+                ("type", sqs_clean(&event_type).into_owned()),
+                ("outcome", outcome.as_str().to_owned()),
+            ],
+            fifo,
+            trace_header: ctx.trace_header.clone(),
+        };
+        if message.size() > self.sink.max_message_bytes() {
+            return Err(Rejection::EnvelopeTooLarge(message.size()));
+        }
+        Ok(Prepared {
+            message,
+            id,
+            event_type,
+            outcome,
+        })
+    }
+}
+
+/// Serves `gate` on the Lambda runtime until the runtime stops.
+pub async fn serve<P: Provider, S: Sink + 'static>(
+    gate: Gate<P, S>,
+) -> Result<(), lambda_http::Error> {
+    let gate = Arc::new(gate);
+    lambda_http::run(service_fn(move |req: Request| {
+        let gate = Arc::clone(&gate);
+        async move { Ok::<_, Infallible>(gate.handle(req).await) }
+    }))
+    .await
+}
+
+/// Absent, or `application/json` / `application/*+json` with any parameters.
+fn check_content_type(req: &Request) -> Result<(), Rejection> {
+    let mut values = req.headers().get_all(header::CONTENT_TYPE).iter();
+    let Some(value) = values.next() else {
+        return Ok(());
+    };
+    if values.next().is_some() {
+        return Err(Rejection::UnsupportedMediaType);
+    }
+    let value = value
+        .to_str()
+        .map_err(|_| Rejection::UnsupportedMediaType)?;
+    let essence = value
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    let ok = match essence.strip_prefix("application/") {
+        Some("json") => true,
+        Some(sub) => {
+            sub.len() > "+json".len()
+                && sub.ends_with("+json")
+                && sub
+                    .bytes()
+                    .all(|b| b.is_ascii_graphic() && !b"/()<>@,;:\\\"[]?={}".contains(&b))
+        }
+        None => false,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(Rejection::UnsupportedMediaType)
+    }
+}
+
+/// FIFO ids: messages about one resource stay in order; the event id
+/// deduplicates retried deliveries.
+pub fn fifo_ids(slug: &str, subject: &str, id: &str) -> FifoIds {
+    const MAX: usize = 128;
+    let plain = format!("{slug}:{subject}");
+    // SQS allows alphanumerics and punctuation, at most 128 characters.
+    let group_id = if plain.len() <= MAX && plain.bytes().all(|b| b.is_ascii_graphic()) {
+        plain
+    } else {
+        format!("{slug}:{}", hex::encode(Sha256::digest(subject.as_bytes())))
+    };
+    FifoIds {
+        group_id,
+        deduplication_id: id.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests;

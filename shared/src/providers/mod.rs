@@ -1,0 +1,116 @@
+//! Providers: each knows its verification scheme, its payload schema and how
+//! its events map onto the envelope. Everything else is shared.
+
+use std::fmt;
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+
+use crate::config::{ConfigError, Source};
+use crate::envelope::{ErrorInfo, Outcome, Output, Resource};
+use crate::json::Detail;
+use crate::verify::{AuthError, Inbound, Verified};
+
+pub mod redner;
+
+pub use redner::Redner;
+
+/// What a provider extracts from a verified, schema-checked payload.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Normalized {
+    /// The provider's own event name (or status, where it sends no event).
+    pub event: String,
+    /// The envelope `type` after `<slug>.`.
+    pub type_suffix: String,
+    /// The provider's resource id; never empty.
+    pub subject: String,
+    /// When it happened, if the provider says (else receipt time is used).
+    pub time: Option<DateTime<Utc>>,
+    /// The normalized outcome.
+    pub outcome: Outcome,
+    /// What the event is about.
+    pub resource: Resource,
+    /// The provider's own status, if any.
+    pub status: Option<String>,
+    /// Produced files.
+    pub outputs: Vec<Output>,
+    /// The provider's error, on failures.
+    pub error: Option<ErrorInfo>,
+}
+
+/// One webhook provider.
+pub trait Provider: Send + Sync + Sized + fmt::Debug + 'static {
+    /// The slug: package, binary, `source`, `type` prefix, attribute, id.
+    const SLUG: &'static str;
+
+    /// Builds the provider (its verification keys above all) from
+    /// configuration; any problem fails the cold start.
+    fn from_source(src: &dyn Source) -> Result<Self, ConfigError>;
+
+    /// Authenticates the raw request.
+    fn verify<'a>(&self, req: &Inbound<'a>) -> Result<Verified<'a>, AuthError>;
+
+    /// Validates the strict-parsed JSON `text` of a verified body and maps it
+    /// onto the envelope's fields; every schema problem is reported.
+    fn normalize(&self, text: &str, verified: &Verified<'_>) -> Result<Normalized, Vec<Detail>>;
+}
+
+/// Logs a value hookgate does not know yet and returns `Outcome::Unknown`,
+/// so new provider values are forwarded rather than refused.
+pub(crate) fn unknown(provider: &str, what: &str, value: &str) -> Outcome {
+    tracing::warn!(
+        provider,
+        field = what,
+        value = %crate::envelope::sqs_clean(value),
+        "unknown value forwarded with outcome unknown"
+    );
+    Outcome::Unknown
+}
+
+/// Reads a provider timestamp: RFC 3339, or a zone-less date-time (read as
+/// UTC) in the forms the providers use. `None` if it is none of these.
+pub fn parse_time(s: &str) -> Option<DateTime<Utc>> {
+    let s = s.trim();
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Some(t.with_timezone(&Utc));
+    }
+    const NAIVE: [&str; 5] = [
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y%m%d%H%M%S",
+        "%Y%m%d %H:%M:%S",
+        "%Y-%m-%dT%H:%M",
+    ];
+    NAIVE
+        .iter()
+        .find_map(|f| NaiveDateTime::parse_from_str(s, f).ok())
+        .or_else(|| {
+            NaiveDate::parse_from_str(s, "%Y-%m-%d")
+                .ok()
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+        })
+        .map(|n| n.and_utc())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times() {
+        let at = |s: &str| parse_time(s).map(|t| t.to_rfc3339());
+        let noon = Some("2025-11-23T12:34:56+00:00".to_owned());
+        assert_eq!(at("2025-11-23T12:34:56Z"), noon);
+        assert_eq!(at("2025-11-23T14:34:56+02:00"), noon);
+        assert_eq!(at("2025-11-23T12:34:56"), noon);
+        assert_eq!(at("20251123123456"), noon);
+        assert_eq!(at("20251123 12:34:56"), noon);
+        assert_eq!(
+            at("2021-07-20T08:08:21.132394"),
+            Some("2021-07-20T08:08:21.132394+00:00".into())
+        );
+        assert_eq!(at("2025-11-23"), Some("2025-11-23T00:00:00+00:00".into()));
+        for bad in ["", "yesterday", "2025-13-45T00:00:00Z", "99999999999999"] {
+            assert_eq!(at(bad), None, "{bad}");
+        }
+    }
+}
