@@ -44,13 +44,21 @@ impl<S: std::hash::BuildHasher> Source for HashMap<&str, &str, S> {
 }
 
 /// A configuration problem that must stop the cold start.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{variable} {problem}")]
 pub struct ConfigError {
     /// The variable at fault.
     pub variable: String,
     /// What is wrong with it, as the rest of a sentence.
     pub problem: String,
+}
+
+impl fmt::Debug for ConfigError {
+    // A binary's `main` prints its error with `Debug`: make that the sentence
+    // an operator reads in the init failure log.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
 }
 
 impl ConfigError {

@@ -1,1 +1,12 @@
-//! End-to-end tests live in `tests/`.
+//! The end-to-end harness: a Lambda Runtime API emulator, the release
+//! binaries run under it, API Gateway events, and a real SQS-compatible
+//! server (moto, started by the Makefile) to read the queue back.
+//!
+//! Environment: `HOOKGATE_TEST_SQS_ENDPOINT` (the local SQS server, set by
+//! `make test`) and optionally `HOOKGATE_BIN_DIR` (default
+//! `target/release`).
+
+pub mod apigw;
+pub mod function;
+pub mod runtime;
+pub mod sqs;

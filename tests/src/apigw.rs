@@ -1,0 +1,125 @@
+//! API Gateway HTTP API (payload format 2.0) events, as Lambda delivers them.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use serde_json::{Value, json};
+
+/// A request to turn into an event.
+#[derive(Debug, Clone)]
+pub struct Event {
+    method: String,
+    path: String,
+    headers: Vec<(String, String)>,
+    query: String,
+    body: Vec<u8>,
+    base64: bool,
+    source_ip: String,
+    request_id: String,
+}
+
+impl Event {
+    /// A POST of `body` to `/webhooks/<provider>`.
+    pub fn post(provider: &str, body: impl Into<Vec<u8>>) -> Self {
+        Self {
+            method: "POST".into(),
+            path: format!("/webhooks/{provider}"),
+            headers: vec![("content-type".into(), "application/json".into())],
+            query: String::new(),
+            body: body.into(),
+            base64: false,
+            source_ip: "203.0.113.9".into(),
+            request_id: "Jx2kQhV0IAMEbNw=".into(),
+        }
+    }
+
+    /// Another method.
+    pub fn method(mut self, method: &str) -> Self {
+        self.method = method.into();
+        self
+    }
+
+    /// Adds a header (API Gateway lower-cases names; repeated ones are
+    /// joined with commas, as API Gateway does).
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        let name = name.to_ascii_lowercase();
+        if let Some((_, v)) = self.headers.iter_mut().find(|(n, _)| *n == name) {
+            v.push(',');
+            v.push_str(value);
+        } else {
+            self.headers.push((name, value.into()));
+        }
+        self
+    }
+
+    /// Removes a header.
+    pub fn without(mut self, name: &str) -> Self {
+        self.headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
+        self
+    }
+
+    /// Sets the raw query string.
+    pub fn query(mut self, query: &str) -> Self {
+        self.query = query.into();
+        self
+    }
+
+    /// Sends the body base64-encoded (`isBase64Encoded: true`).
+    pub fn base64(mut self) -> Self {
+        self.base64 = true;
+        self
+    }
+
+    /// Sets the caller's address.
+    pub fn source_ip(mut self, ip: &str) -> Self {
+        self.source_ip = ip.into();
+        self
+    }
+
+    /// Sets the API Gateway request id.
+    pub fn request_id(mut self, id: &str) -> Self {
+        self.request_id = id.into();
+        self
+    }
+
+    /// The event JSON.
+    pub fn to_json(&self) -> Value {
+        let base64 = self.base64 || std::str::from_utf8(&self.body).is_err();
+        let body = if base64 {
+            STANDARD.encode(&self.body)
+        } else {
+            String::from_utf8_lossy(&self.body).into_owned()
+        };
+        let headers: serde_json::Map<String, Value> = self
+            .headers
+            .iter()
+            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+            .collect();
+        json!({
+            "version": "2.0",
+            "routeKey": format!("ANY {}", self.path),
+            "rawPath": self.path,
+            "rawQueryString": self.query,
+            "headers": headers,
+            "requestContext": {
+                "accountId": "123456789012",
+                "apiId": "local",
+                "domainName": "local.execute-api.us-east-1.amazonaws.com",
+                "domainPrefix": "local",
+                "http": {
+                    "method": self.method,
+                    "path": self.path,
+                    "protocol": "HTTP/1.1",
+                    "sourceIp": self.source_ip,
+                    "userAgent": "hookgate-tests"
+                },
+                "requestId": self.request_id,
+                "routeKey": format!("ANY {}", self.path),
+                "stage": "$default",
+                "time": "23/Nov/2025:12:34:57 +0000",
+                "timeEpoch": 1_763_901_297_120_i64
+            },
+            "body": body,
+            "isBase64Encoded": base64
+        })
+    }
+}

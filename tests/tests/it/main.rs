@@ -1,0 +1,5 @@
+//! The integration suite: one test binary, a module per provider. Every test
+//! makes its own queue on the local SQS server and runs the real release
+//! binary under the Lambda Runtime API emulator.
+
+mod redner;
