@@ -10,8 +10,10 @@ use crate::envelope::{ErrorInfo, Outcome, Output, Resource};
 use crate::json::Detail;
 use crate::verify::{AuthError, Inbound, Verified};
 
+pub mod panjaya;
 pub mod redner;
 
+pub use panjaya::Panjaya;
 pub use redner::Redner;
 
 /// What a provider extracts from a verified, schema-checked payload.

@@ -15,8 +15,10 @@ use std::net::IpAddr;
 use chrono::{DateTime, Utc};
 use http::HeaderMap;
 
+pub mod es256;
 pub mod hmac;
 
+pub use self::es256::Es256Scheme;
 pub use self::hmac::{HmacScheme, SignatureFormat};
 
 /// What a scheme may look at: the request as received, nothing parsed.
