@@ -77,11 +77,9 @@ impl TimestampedScheme {
         for item in value.split(',') {
             let (key, val) = item.trim().split_once('=').ok_or_else(malformed)?;
             match key {
-                "t" => {
-                    if t_text.replace(val).is_some() {
-                        return Err(malformed());
-                    }
-                }
+                // A second `t` is how a duplicated header arrives.
+                "t" if t_text.is_some() => return Err(malformed()),
+                "t" => t_text = Some(val),
                 // Hex only: that is what the sender writes, and a second
                 // encoding would only widen what a forger can try.
                 "v1" => tags.push(decode_tag(val, Encoding::Hex).ok_or_else(malformed)?),
