@@ -11,8 +11,10 @@ use crate::json::Detail;
 use crate::verify::{AuthError, Inbound, Verified};
 
 pub mod redner;
+pub mod syncso;
 
 pub use redner::Redner;
+pub use syncso::Syncso;
 
 /// What a provider extracts from a verified, schema-checked payload.
 #[derive(Debug, Clone, PartialEq)]
