@@ -12,9 +12,11 @@ use crate::verify::{AuthError, Inbound, Verified};
 
 pub mod panjaya;
 pub mod redner;
+pub mod syncso;
 
 pub use panjaya::Panjaya;
 pub use redner::Redner;
+pub use syncso::Syncso;
 
 /// What a provider extracts from a verified, schema-checked payload.
 #[derive(Debug, Clone, PartialEq)]

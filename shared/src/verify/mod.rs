@@ -17,9 +17,11 @@ use http::HeaderMap;
 
 pub mod es256;
 pub mod hmac;
+pub mod timestamped;
 
 pub use self::es256::Es256Scheme;
 pub use self::hmac::{HmacScheme, SignatureFormat};
+pub use self::timestamped::TimestampedScheme;
 
 /// What a scheme may look at: the request as received, nothing parsed.
 #[derive(Debug, Clone, Copy)]
