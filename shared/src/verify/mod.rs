@@ -16,8 +16,10 @@ use chrono::{DateTime, Utc};
 use http::HeaderMap;
 
 pub mod hmac;
+pub mod token;
 
 pub use self::hmac::{HmacScheme, SignatureFormat};
+pub use self::token::TokenScheme;
 
 /// What a scheme may look at: the request as received, nothing parsed.
 #[derive(Debug, Clone, Copy)]
