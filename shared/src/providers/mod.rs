@@ -10,8 +10,10 @@ use crate::envelope::{ErrorInfo, Outcome, Output, Resource};
 use crate::json::Detail;
 use crate::verify::{AuthError, Inbound, Verified};
 
+pub mod namirial;
 pub mod redner;
 
+pub use namirial::Namirial;
 pub use redner::Redner;
 
 /// What a provider extracts from a verified, schema-checked payload.
