@@ -5,7 +5,7 @@ SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
 VENV := .venv
 PY := $(VENV)/bin/python
-FUNCTIONS := redner
+FUNCTIONS := panjaya syncso namirial redner
 CARGO ?= cargo
 
 .PHONY: help setup test lint unit run build clean

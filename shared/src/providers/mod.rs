@@ -10,10 +10,12 @@ use crate::envelope::{ErrorInfo, Outcome, Output, Resource};
 use crate::json::Detail;
 use crate::verify::{AuthError, Inbound, Verified};
 
+pub mod namirial;
 pub mod panjaya;
 pub mod redner;
 pub mod syncso;
 
+pub use namirial::Namirial;
 pub use panjaya::Panjaya;
 pub use redner::Redner;
 pub use syncso::Syncso;

@@ -18,10 +18,12 @@ use http::HeaderMap;
 pub mod es256;
 pub mod hmac;
 pub mod timestamped;
+pub mod token;
 
 pub use self::es256::Es256Scheme;
 pub use self::hmac::{HmacScheme, SignatureFormat};
 pub use self::timestamped::TimestampedScheme;
+pub use self::token::TokenScheme;
 
 /// What a scheme may look at: the request as received, nothing parsed.
 #[derive(Debug, Clone, Copy)]
