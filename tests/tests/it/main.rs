@@ -2,4 +2,8 @@
 //! makes its own queue on the local SQS server and runs the real release
 //! binary under the Lambda Runtime API emulator.
 
+mod common;
+mod namirial;
+mod panjaya;
 mod redner;
+mod syncso;

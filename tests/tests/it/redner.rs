@@ -1,12 +1,11 @@
 //! The `redner` release binary end to end.
 
-use std::time::{Duration, Instant};
-
 use hookgate::envelope::{Outcome, event_id};
 use hookgate::verify::hmac::sign;
 use hookgate_tests::apigw::Event;
-use hookgate_tests::function::Function;
 use hookgate_tests::sqs;
+
+use crate::common::{self, Stack};
 
 const SECRETS: &str = "whsec_previous,whsec_current";
 const BODY: &str = r#"{"event":"job.completed","timestamp":"2025-11-23T12:34:56Z","data":{"jobId":"job_abc123","status":"merged","apiProduct":"dub","duration":125.5,"cost":1.20,"outputs":[{"url":"https://s3.amazonaws.com/bucket/path.mp4?X-Amz-Algorithm=AWS4","expiresAt":"2025-11-23T13:34:56Z","sizeBytes":45678901}]}}"#;
@@ -22,22 +21,10 @@ fn signed(body: &str) -> Event {
     )
 }
 
-struct Stack {
-    sqs: aws_sdk_sqs::Client,
-    queue: String,
-    f: Function,
-}
-
 async fn stack(fifo: bool, extra: &[(&str, &str)]) -> Stack {
-    let sqs = sqs::client().await;
-    let queue = sqs::create_queue(&sqs, fifo).await;
-    let mut env = vec![
-        ("QUEUE_URL", queue.as_str()),
-        ("REDNER_WEBHOOK_SECRETS", SECRETS),
-    ];
+    let mut env = vec![("REDNER_WEBHOOK_SECRETS", SECRETS)];
     env.extend_from_slice(extra);
-    let f = Function::start("redner", &env).await;
-    Stack { sqs, queue, f }
+    common::stack("redner", fifo, &env).await
 }
 
 #[tokio::test]
@@ -249,75 +236,35 @@ async fn fifo_queue_gets_group_and_dedup_ids_and_collapses_repeats() {
 }
 
 #[tokio::test]
+async fn status_matrix() {
+    let s = stack(false, &[("MAX_BODY_BYTES", "4096")]).await;
+    let incomplete = r#"{"event":"job.created","data":{"status":"created"}}"#;
+    common::status_matrix(&s, signed, Event::post("redner", BODY), BODY, incomplete).await;
+}
+
+#[tokio::test]
 async fn unreachable_queue_answers_503_within_the_timeout() {
-    // A port nothing listens on: connections are refused.
-    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let endpoint = format!("http://{}", closed.local_addr().unwrap());
-    drop(closed);
-    let queue = format!("{endpoint}/123456789012/events");
-    let f = Function::start(
+    common::unreachable_queue_is_503(
         "redner",
-        &[
-            ("QUEUE_URL", &queue),
-            ("REDNER_WEBHOOK_SECRETS", SECRETS),
-            ("AWS_ENDPOINT_URL_SQS", &endpoint),
-            ("SQS_TIMEOUT_MS", "1500"),
-        ],
+        &[("REDNER_WEBHOOK_SECRETS", SECRETS)],
+        signed(BODY),
     )
     .await;
-    f.ready().await;
-    let started = Instant::now();
-    let reply = f.call(&signed(BODY).to_json()).await;
-    let took = started.elapsed();
-    assert_eq!(
-        (reply.status, reply.error()),
-        (503, Some("queue_unavailable")),
-        "{:?}",
-        reply.body
-    );
-    assert_eq!(
-        reply.headers.get("retry-after").map(String::as_str),
-        Some("5")
-    );
-    assert!(took < Duration::from_millis(1500 + 1000), "took {took:?}");
-    let text = reply.body.to_string();
-    assert!(
-        !text.contains("dispatch") && !text.contains("127.0.0.1"),
-        "no SDK detail in the answer: {text}"
-    );
 }
 
 #[tokio::test]
 async fn refuses_to_start_without_secrets() {
-    let sqs = sqs::client().await;
-    let queue = sqs::create_queue(&sqs, false).await;
-    for (secrets, phrase) in [
-        ("", "REDNER_WEBHOOK_SECRETS is not set"),
-        ("a,,b", "REDNER_WEBHOOK_SECRETS holds an empty entry"),
-    ] {
-        let mut f = Function::start(
-            "redner",
-            &[("QUEUE_URL", &queue), ("REDNER_WEBHOOK_SECRETS", secrets)],
-        )
-        .await;
-        let status = f
-            .exit_status(Duration::from_secs(10))
-            .await
-            .expect("the function exits at init");
-        assert!(!status.success());
-        assert!(f.logs().contains(phrase), "{}", f.logs());
-        assert_eq!(f.runtime.polls(), 0, "it must not take invocations");
-    }
-    let mut f = Function::start(
+    common::refuses_to_start("redner", &[], "REDNER_WEBHOOK_SECRETS is not set").await;
+    common::refuses_to_start(
         "redner",
-        &[("QUEUE_URL", ""), ("REDNER_WEBHOOK_SECRETS", SECRETS)],
+        &[("REDNER_WEBHOOK_SECRETS", "a,,b")],
+        "REDNER_WEBHOOK_SECRETS holds an empty entry",
     )
     .await;
-    assert!(
-        !f.exit_status(Duration::from_secs(10))
-            .await
-            .expect("exits")
-            .success()
-    );
-    assert!(f.logs().contains("QUEUE_URL is not set"), "{}", f.logs());
+    common::refuses_to_start(
+        "redner",
+        &[("QUEUE_URL", ""), ("REDNER_WEBHOOK_SECRETS", SECRETS)],
+        "QUEUE_URL is not set",
+    )
+    .await;
 }
