@@ -4,7 +4,6 @@
 //! method -> body size -> content type -> authenticate raw bytes -> strict
 //! JSON -> provider schema -> envelope (must fit the queue) -> SQS -> 200.
 
-use std::convert::Infallible;
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Instant;
@@ -14,7 +13,7 @@ use base64::engine::general_purpose::STANDARD;
 use chrono::{DateTime, SubsecRound, Utc};
 use http::{Method, StatusCode, header};
 use lambda_http::request::RequestContext;
-use lambda_http::{Body, Request, RequestExt, Response, service_fn};
+use lambda_http::{Body, Request, RequestExt, Response};
 use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
 
@@ -276,18 +275,6 @@ impl<P: Provider, S: Sink> Gate<P, S> {
             outcome,
         })
     }
-}
-
-/// Serves `gate` on the Lambda runtime until the runtime stops.
-pub async fn serve<P: Provider, S: Sink + 'static>(
-    gate: Gate<P, S>,
-) -> Result<(), lambda_http::Error> {
-    let gate = Arc::new(gate);
-    lambda_http::run(service_fn(move |req: Request| {
-        let gate = Arc::clone(&gate);
-        async move { Ok::<_, Infallible>(gate.handle(req).await) }
-    }))
-    .await
 }
 
 /// Absent, or `application/json` / `application/*+json` with any parameters.

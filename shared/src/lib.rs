@@ -21,6 +21,7 @@ pub mod envelope;
 pub mod error;
 pub mod gate;
 pub mod json;
+pub mod lambda;
 pub mod providers;
 pub mod sink;
 pub mod verify;
@@ -28,11 +29,45 @@ pub mod verify;
 pub use config::{Common, ConfigError, Env, Source};
 pub use envelope::{Envelope, Outcome};
 pub use error::Rejection;
-pub use gate::{Clock, Config, Gate, Prepared, serve};
+pub use gate::{Clock, Config, Gate, Prepared};
+pub use lambda::serve;
 pub use sink::{MemorySink, Message, Sink, SqsSink};
 
-/// Starts structured logging: JSON lines when the Lambda log format is JSON
-/// (`AWS_LAMBDA_LOG_FORMAT`), level from `AWS_LAMBDA_LOG_LEVEL` or `RUST_LOG`.
+/// Starts structured logging on stdout: JSON lines when the function's log
+/// format is JSON (`AWS_LAMBDA_LOG_FORMAT`), level from
+/// `AWS_LAMBDA_LOG_LEVEL`, else `RUST_LOG`, else INFO.
+///
+/// The runtime's own TRACE line that prints each raw invocation event is
+/// always held back: the event carries signatures and, for Namirial, the
+/// token in its query string, and nothing may log those.
 pub fn init_tracing() {
-    lambda_http::tracing::init_default_subscriber();
+    use tracing_subscriber::EnvFilter;
+    use tracing_subscriber::filter::LevelFilter;
+
+    // Lambda's advanced logging controls set a level; RUST_LOG may hold
+    // full directives (`hookgate=debug`) for local runs.
+    let lambda_level = std::env::var("AWS_LAMBDA_LOG_LEVEL")
+        .ok()
+        .and_then(|l| l.parse::<LevelFilter>().ok());
+    let directives = match lambda_level {
+        Some(_) => String::new(),
+        None => std::env::var("RUST_LOG").unwrap_or_default(),
+    };
+    let mut filter = EnvFilter::builder()
+        .with_default_directive(lambda_level.unwrap_or(LevelFilter::INFO).into())
+        .parse_lossy(directives);
+    if let Ok(cap) = "lambda_runtime::layers::api_response=debug".parse() {
+        filter = filter.add_directive(cap);
+    }
+    let builder = tracing_subscriber::fmt()
+        .with_target(false)
+        .without_time()
+        .with_env_filter(filter);
+    let json = std::env::var("AWS_LAMBDA_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
+    // A second call (several gates in one process, tests) keeps the first.
+    let _ = if json {
+        builder.json().try_init()
+    } else {
+        builder.try_init()
+    };
 }

@@ -159,3 +159,30 @@ async fn refuses_to_start_without_a_token() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn odd_query_strings_are_answered_and_tokens_never_logged() {
+    // Even at TRACE, where the Lambda runtime would print the raw event.
+    let s = stack(&[("AWS_LAMBDA_LOG_LEVEL", "TRACE")]).await;
+    for query in [
+        "token=new-token-abcdefghij x",
+        "token=\"new-token-abcdefghij\"",
+        "a=<b>&token=x|y",
+    ] {
+        let event = Event::post("namirial", CURRENT).query(query);
+        s.expect(query, event, 401, Some("unauthorized")).await;
+    }
+    let spaced = Event::post("namirial", CURRENT).query("note=a b&token=new-token-abcdefghij");
+    s.expect("right token beside a raw space", spaced, 200, None)
+        .await;
+    assert_eq!(sqs::drain(&s.sqs, &s.queue).await.len(), 1);
+    let logs = s.f.logs();
+    assert!(
+        logs.contains("TRACE") || logs.contains("\"level\":\"TRACE\""),
+        "TRACE logging is on"
+    );
+    assert!(
+        !logs.contains("abcdefghij"),
+        "a token reached the log:\n{logs}"
+    );
+}

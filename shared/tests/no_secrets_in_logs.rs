@@ -1,0 +1,128 @@
+//! Nothing a request carries as a credential reaches the log, at any level.
+//!
+//! A test binary of its own: it installs a global TRACE subscriber, which
+//! unit tests running in parallel threads would race with.
+#![allow(clippy::unwrap_used)]
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use hookgate::providers::{Namirial, Redner};
+use hookgate::verify::hmac::sign;
+use hookgate::{Config, Gate, MemorySink};
+use serde_json::json;
+
+#[derive(Clone, Default)]
+struct Buffer(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Buffer {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn event(query: &str, headers: serde_json::Value, body: &str) -> lambda_http::Request {
+    let ev = json!({
+        "version": "2.0", "routeKey": "ANY /w", "rawPath": "/w", "rawQueryString": query,
+        "headers": headers,
+        "requestContext": {"http": {"method": "POST", "path": "/w", "sourceIp": "203.0.113.9"},
+                           "requestId": "r1", "timeEpoch": 0},
+        "body": body, "isBase64Encoded": false
+    });
+    lambda_http::request::from_str(&ev.to_string()).unwrap()
+}
+
+const NAMIRIAL_TOKEN: &str = "cur+token/0123456789=abcdef";
+const NAMIRIAL_TOKEN_IN_URL: &str = "cur%2Btoken%2F0123456789%3Dabcdef";
+const REDNER_SECRET: &str = "whsec_never_logged_secret";
+
+#[tokio::test]
+async fn credentials_are_never_logged() {
+    let buffer = Buffer::default();
+    let writer = buffer.clone();
+    tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || writer.clone())
+        .json()
+        .init();
+
+    let namirial = Gate::new(
+        Config::<Namirial>::from_source(&HashMap::from([
+            ("QUEUE_URL", "http://127.0.0.1:1/q"),
+            ("NAMIRIAL_TOKENS", NAMIRIAL_TOKEN),
+        ]))
+        .unwrap(),
+        MemorySink::default(),
+    );
+    let body = r#"{"status":"SOMETHING_NEW","request":5}"#;
+    let right = format!("token={NAMIRIAL_TOKEN_IN_URL}");
+    let wrong = format!("token={NAMIRIAL_TOKEN_IN_URL}x");
+    assert_eq!(
+        namirial
+            .handle(event(&right, json!({}), body))
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(
+        namirial
+            .handle(event(&wrong, json!({}), body))
+            .await
+            .status(),
+        401
+    );
+    let header = json!({"x-webhook-token": NAMIRIAL_TOKEN});
+    assert_eq!(namirial.handle(event("", header, "{}")).await.status(), 422);
+
+    let redner = Gate::new(
+        Config::<Redner>::from_source(&HashMap::from([
+            ("QUEUE_URL", "http://127.0.0.1:1/q"),
+            ("REDNER_WEBHOOK_SECRETS", REDNER_SECRET),
+        ]))
+        .unwrap(),
+        MemorySink::default(),
+    );
+    let body = r#"{"event":"job.created","timestamp":"t","data":{"jobId":"j","status":"created"}}"#;
+    let sig = format!(
+        "sha256={}",
+        hex::encode(sign(REDNER_SECRET.as_bytes(), &[body.as_bytes()]))
+    );
+    let headers = json!({"x-redner-signature": sig});
+    assert_eq!(
+        redner
+            .handle(event("", headers.clone(), body))
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(
+        redner
+            .handle(event("", headers, "{\"x\":1}"))
+            .await
+            .status(),
+        401
+    );
+
+    let logged = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        logged.contains("\"status\":401"),
+        "refusals are logged: {logged}"
+    );
+    assert!(
+        logged.contains("SOMETHING_NEW"),
+        "warnings are logged: {logged}"
+    );
+    for secret in [
+        NAMIRIAL_TOKEN,
+        NAMIRIAL_TOKEN_IN_URL,
+        "token=",
+        REDNER_SECRET,
+        &sig[7..],
+    ] {
+        assert!(!logged.contains(secret), "{secret:?} in the log: {logged}");
+    }
+}
