@@ -5,7 +5,7 @@
 //! JSON -> provider schema -> envelope (must fit the queue) -> SQS -> 200.
 
 use std::net::IpAddr;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::time::Instant;
 
 use base64::Engine as _;
@@ -24,7 +24,9 @@ use crate::envelope::{
 };
 use crate::error::{Rejection, json_response};
 use crate::json::parse_strict;
+use crate::metrics::{RequestMetrics, counter_for};
 use crate::providers::Provider;
+use crate::secrets::{SECRET_ID_SUFFIX, SecretStore, secret_ids};
 use crate::sink::{FifoIds, Message, Sink};
 use crate::verify::Inbound;
 
@@ -38,19 +40,49 @@ pub struct Config<P> {
     pub common: Common,
     /// The provider with its verification keys.
     pub provider: P,
+    /// Where its secrets come from, when they live in Secrets Manager.
+    pub secrets: Option<SecretStore>,
 }
 
 impl<P: Provider> Config<P> {
-    /// Reads the process environment.
-    pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_source(&Env)
+    /// Reads the process environment, and the Secrets Manager secrets that
+    /// `<VAR>_SECRET_ID` variables name.
+    pub async fn load() -> Result<Self, ConfigError> {
+        Self::load_from(Arc::new(Env)).await
     }
 
-    /// Reads any source (a map in tests).
+    /// Like [`Config::load`], from any source.
+    pub async fn load_from(src: Arc<dyn Source + Send + Sync>) -> Result<Self, ConfigError> {
+        let common = Common::from_source(&*src)?;
+        match SecretStore::load(Arc::clone(&src), P::SECRET_VARS).await? {
+            None => Ok(Self {
+                common,
+                provider: P::from_source(&*src)?,
+                secrets: None,
+            }),
+            Some((store, values)) => {
+                let provider = P::from_source(&store.with_values(&values))?;
+                Ok(Self {
+                    common,
+                    provider,
+                    secrets: Some(store),
+                })
+            }
+        }
+    }
+
+    /// Reads plain variables only (no Secrets Manager), e.g. from a map.
     pub fn from_source(src: &dyn Source) -> Result<Self, ConfigError> {
+        if let Some((var, _)) = secret_ids(src, P::SECRET_VARS)?.first() {
+            return Err(ConfigError::new(
+                format!("{}{SECRET_ID_SUFFIX}", var.name),
+                "names a Secrets Manager secret, which only Config::load reads",
+            ));
+        }
         Ok(Self {
             common: Common::from_source(src)?,
             provider: P::from_source(src)?,
+            secrets: None,
         })
     }
 }
@@ -101,7 +133,9 @@ pub struct Prepared {
 /// One provider's webhook endpoint in front of one sink.
 pub struct Gate<P, S> {
     common: Common,
-    provider: P,
+    // Swapped whole when a secret rotation is picked up.
+    provider: RwLock<Arc<P>>,
+    secrets: Option<SecretStore>,
     sink: S,
     clock: Clock,
 }
@@ -120,7 +154,8 @@ impl<P: Provider, S: Sink> Gate<P, S> {
     pub fn new(config: Config<P>, sink: S) -> Self {
         Self {
             common: config.common,
-            provider: config.provider,
+            provider: RwLock::new(Arc::new(config.provider)),
+            secrets: config.secrets,
             sink,
             clock: Arc::new(Utc::now),
         }
@@ -142,22 +177,43 @@ impl<P: Provider, S: Sink> Gate<P, S> {
     pub async fn handle(&self, req: Request) -> Response<Body> {
         let started = Instant::now();
         let ctx = Context::of(&req);
-        let result = match self.prepare_with(&req, &ctx) {
+        let mut prepared = self.prepare_with(&req, &ctx);
+        if matches!(prepared, Err(Rejection::Unauthorized(_))) // Boxed: the SDK's read future is deep, and this path is rare.
+            && Box::pin(self.refresh_secrets()).await
+        {
+            prepared = self.prepare_with(&req, &ctx);
+        }
+        let mut sqs_ms = None;
+        let result = match prepared {
             Ok(Prepared {
                 message,
                 id,
                 event_type,
                 outcome,
-            }) => match self.sink.send(message).await {
-                Ok(()) => Ok((id, event_type, outcome)),
-                Err(e) => Err(Rejection::from(e)),
-            },
+            }) => {
+                let sent = Instant::now();
+                let send = self.sink.send(message).await;
+                sqs_ms = Some(sent.elapsed().as_secs_f64() * 1000.0);
+                match send {
+                    Ok(()) => Ok((id, event_type, outcome)),
+                    Err(e) => Err(Rejection::from(e)),
+                }
+            }
             Err(rejection) => Err(rejection),
         };
         let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
         let provider = P::SLUG;
         let request_id = ctx.request_id.as_deref().unwrap_or("");
-        match result {
+        let mut metrics = RequestMetrics {
+            provider,
+            outcome: "rejected",
+            counter: "Accepted",
+            request_ms: latency_ms,
+            sqs_ms,
+            event_id: None,
+            request_id,
+        };
+        let response = match &result {
             Ok((id, event_type, outcome)) => {
                 tracing::info!(
                     provider,
@@ -169,6 +225,8 @@ impl<P: Provider, S: Sink> Gate<P, S> {
                     latency_ms,
                     "accepted"
                 );
+                metrics.outcome = outcome.as_str();
+                metrics.event_id = Some(id);
                 json_response(StatusCode::OK, &serde_json::json!({ "id": id }))
             }
             Err(r) => {
@@ -178,9 +236,42 @@ impl<P: Provider, S: Sink> Gate<P, S> {
                 } else {
                     tracing::info!(provider, request_id, status, error = r.code(), cause = %r, latency_ms, "refused");
                 }
+                metrics.counter = counter_for(Some(r.code()));
+                metrics.outcome = match r {
+                    Rejection::QueueUnavailable(_) => "enqueue_failed",
+                    Rejection::Internal(_) => "error",
+                    _ => "rejected",
+                };
                 r.to_response()
             }
+        };
+        metrics.emit(Utc::now());
+        response
+    }
+
+    /// Re-reads secrets kept in Secrets Manager (rate-limited) and rebuilds
+    /// the provider with them; true when the keys may have changed.
+    async fn refresh_secrets(&self) -> bool {
+        let Some(store) = &self.secrets else {
+            return false;
+        };
+        let Some(values) = store.refresh().await else {
+            return false;
+        };
+        match P::from_source(&store.with_values(&values)) {
+            Ok(provider) => {
+                *self.provider.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(provider);
+                true
+            }
+            Err(e) => {
+                tracing::error!(provider = P::SLUG, error = %e, "re-read secrets are unusable; keeping the current ones");
+                false
+            }
         }
+    }
+
+    fn provider(&self) -> Arc<P> {
+        Arc::clone(&self.provider.read().unwrap_or_else(|p| p.into_inner()))
     }
 
     /// Runs every step but the send: from the request to the message.
@@ -205,10 +296,10 @@ impl<P: Provider, S: Sink> Gate<P, S> {
             body,
             now: received_at,
         };
-        let verified = self.provider.verify(&inbound)?;
+        let provider = self.provider();
+        let verified = provider.verify(&inbound)?;
         let text = parse_strict(verified.body())?;
-        let normalized = self
-            .provider
+        let normalized = provider
             .normalize(text, &verified)
             .map_err(Rejection::InvalidPayload)?;
 

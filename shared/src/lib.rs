@@ -10,7 +10,7 @@
 //! #[tokio::main]
 //! async fn main() -> Result<(), lambda_http::Error> {
 //!     hookgate::init_tracing();
-//!     let config = Config::<Redner>::from_env()?;
+//!     let config = Config::<Redner>::load().await?;
 //!     let sink = SqsSink::connect(&config.common).await;
 //!     hookgate::serve(Gate::new(config, sink)).await
 //! }
@@ -22,7 +22,9 @@ pub mod error;
 pub mod gate;
 pub mod json;
 pub mod lambda;
+pub mod metrics;
 pub mod providers;
+pub mod secrets;
 pub mod sink;
 pub mod verify;
 

@@ -36,6 +36,8 @@ pub fn base_env(runtime: &Runtime, name: &str) -> BTreeMap<String, String> {
         ("AWS_SECRET_ACCESS_KEY", "testing".into()),
         ("AWS_EC2_METADATA_DISABLED", "true".into()),
         ("AWS_ENDPOINT_URL_SQS", crate::sqs::endpoint()),
+        // The same local server answers for Secrets Manager.
+        ("AWS_ENDPOINT_URL_SECRETS_MANAGER", crate::sqs::endpoint()),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))

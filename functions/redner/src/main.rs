@@ -5,7 +5,7 @@ use hookgate::{Config, Gate, SqsSink, providers::Redner};
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     hookgate::init_tracing();
-    let config = Config::<Redner>::from_env()?;
+    let config = Config::<Redner>::load().await?;
     let sink = SqsSink::connect(&config.common).await;
     hookgate::serve(Gate::new(config, sink)).await
 }

@@ -48,6 +48,10 @@ pub trait Provider: Send + Sync + Sized + fmt::Debug + 'static {
     /// The slug: package, binary, `source`, `type` prefix, attribute, id.
     const SLUG: &'static str;
 
+    /// The variables holding its secrets or keys: each may instead name a
+    /// Secrets Manager secret in `<VAR>_SECRET_ID`.
+    const SECRET_VARS: &'static [crate::secrets::SecretVar];
+
     /// Builds the provider (its verification keys above all) from
     /// configuration; any problem fails the cold start.
     fn from_source(src: &dyn Source) -> Result<Self, ConfigError>;

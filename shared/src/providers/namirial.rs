@@ -15,6 +15,7 @@
 use crate::config::{ConfigError, Source, Vars};
 use crate::envelope::{ErrorInfo, Outcome, Resource, sqs_clean};
 use crate::json::{Checker, Detail, LocPart, Obj};
+use crate::secrets::SecretVar;
 use crate::verify::token::{cidrs_from, tokens_from};
 use crate::verify::{AuthError, Inbound, TokenScheme, Verified, Verifier};
 
@@ -40,6 +41,10 @@ impl Namirial {
 
 impl Provider for Namirial {
     const SLUG: &'static str = "namirial";
+    const SECRET_VARS: &'static [SecretVar] = &[SecretVar {
+        name: "NAMIRIAL_TOKENS",
+        join: ",",
+    }];
 
     fn from_source(src: &dyn Source) -> Result<Self, ConfigError> {
         let vars = Vars(src);

@@ -9,6 +9,7 @@
 use crate::config::{ConfigError, Source, Vars};
 use crate::envelope::{ErrorInfo, Outcome, Resource};
 use crate::json::{Checker, Detail};
+use crate::secrets::SecretVar;
 use crate::verify::{AuthError, Es256Scheme, Inbound, Verified, Verifier};
 
 use super::{Normalized, Provider, unknown};
@@ -38,6 +39,10 @@ impl Panjaya {
 
 impl Provider for Panjaya {
     const SLUG: &'static str = "panjaya";
+    const SECRET_VARS: &'static [SecretVar] = &[SecretVar {
+        name: "PANJAYA_PUBLIC_KEYS",
+        join: "\n",
+    }];
 
     fn from_source(src: &dyn Source) -> Result<Self, ConfigError> {
         // Unset or blank means Panjaya's own key: it is public, so the

@@ -4,6 +4,7 @@
 use crate::config::{ConfigError, Source, Vars};
 use crate::envelope::{ErrorInfo, Outcome, Output, Resource};
 use crate::json::{Checker, Detail};
+use crate::secrets::SecretVar;
 use crate::verify::hmac::{Encoding, Prefix, secrets_from};
 use crate::verify::{AuthError, HmacScheme, Inbound, SignatureFormat, Verified, Verifier};
 
@@ -31,6 +32,10 @@ impl Redner {
 
 impl Provider for Redner {
     const SLUG: &'static str = "redner";
+    const SECRET_VARS: &'static [SecretVar] = &[SecretVar {
+        name: "REDNER_WEBHOOK_SECRETS",
+        join: ",",
+    }];
 
     fn from_source(src: &dyn Source) -> Result<Self, ConfigError> {
         const VAR: &str = "REDNER_WEBHOOK_SECRETS";

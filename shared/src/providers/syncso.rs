@@ -22,6 +22,7 @@ use chrono::DateTime;
 use crate::config::{ConfigError, Source, Vars};
 use crate::envelope::{ErrorInfo, Outcome, Output, Resource};
 use crate::json::{Checker, Detail, Obj};
+use crate::secrets::SecretVar;
 use crate::verify::hmac::{Encoding, Prefix, secrets_from};
 use crate::verify::{
     AuthError, HmacScheme, Inbound, SignatureFormat, TimestampedScheme, Verified, Verifier,
@@ -59,6 +60,10 @@ impl Syncso {
 
 impl Provider for Syncso {
     const SLUG: &'static str = "syncso";
+    const SECRET_VARS: &'static [SecretVar] = &[SecretVar {
+        name: "SYNCSO_WEBHOOK_SECRETS",
+        join: ",",
+    }];
 
     fn from_source(src: &dyn Source) -> Result<Self, ConfigError> {
         let vars = Vars(src);

@@ -48,10 +48,9 @@ impl Stack {
                     .is_some_and(|m| !m.is_empty()),
                 "{name}"
             );
-            assert!(
-                sqs::drain(&self.sqs, &self.queue).await.is_empty(),
-                "{name} enqueued something"
-            );
+            let left = sqs::drain(&self.sqs, &self.queue).await;
+            let subjects: Vec<&str> = left.iter().map(|m| m.envelope.subject.as_str()).collect();
+            assert!(left.is_empty(), "{name} enqueued something: {subjects:?}");
         }
         match status {
             405 => assert_eq!(

@@ -4,6 +4,7 @@
 
 mod common;
 mod namirial;
+mod operations;
 mod panjaya;
 mod redner;
 mod syncso;
