@@ -28,6 +28,9 @@ pub mod secrets;
 pub mod sink;
 pub mod verify;
 
+#[cfg(test)]
+mod testing;
+
 pub use config::{Common, ConfigError, Env, Source};
 pub use envelope::{Envelope, Outcome};
 pub use error::Rejection;

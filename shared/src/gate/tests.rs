@@ -2,8 +2,6 @@
 
 use std::collections::HashMap;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
 use chrono::TimeZone as _;
 use serde_json::json;
 
@@ -11,6 +9,7 @@ use super::*;
 use crate::envelope::sqs_allows;
 use crate::providers::Redner;
 use crate::sink::MemorySink;
+use crate::testing::{Ev, call, refused};
 use crate::verify::hmac::sign;
 
 const SECRET: &str = "whsec_current";
@@ -39,36 +38,15 @@ fn signature(secret: &str, body: &[u8]) -> String {
 
 /// An API Gateway payload-2.0 event, as lambda_http would receive it.
 fn event(method: &str, headers: serde_json::Value, body: &[u8], base64: bool) -> Request {
-    // API Gateway base64-encodes bodies that are not text.
-    let base64 = base64 || std::str::from_utf8(body).is_err();
-    let body = if base64 {
-        STANDARD.encode(body)
-    } else {
-        String::from_utf8(body.to_vec()).unwrap()
-    };
-    let ev = json!({
-        "version": "2.0",
-        "routeKey": "ANY /webhooks/redner",
-        "rawPath": "/webhooks/redner",
-        "rawQueryString": "",
-        "headers": headers,
-        "requestContext": {
-            "accountId": "123456789012",
-            "apiId": "api",
-            "domainName": "example.execute-api.us-east-1.amazonaws.com",
-            "domainPrefix": "example",
-            "http": {"method": method, "path": "/webhooks/redner", "protocol": "HTTP/1.1",
-                     "sourceIp": "203.0.113.9", "userAgent": "redner"},
-            "requestId": "Jx2kQhV0IAMEbNw=",
-            "routeKey": "ANY /webhooks/redner",
-            "stage": "$default",
-            "time": "23/Nov/2025:12:34:57 +0000",
-            "timeEpoch": 1763901297120i64
-        },
-        "body": body,
-        "isBase64Encoded": base64
-    });
-    lambda_http::request::from_str(&ev.to_string()).unwrap()
+    Ev {
+        path: "/webhooks/redner",
+        method,
+        headers,
+        body,
+        base64,
+        ..Ev::default()
+    }
+    .request()
 }
 
 fn signed(body: &[u8]) -> Request {
@@ -78,35 +56,6 @@ fn signed(body: &[u8]) -> Request {
         body,
         false,
     )
-}
-
-async fn call(
-    gate: &Gate<Redner, MemorySink>,
-    req: Request,
-) -> (u16, serde_json::Value, Response<Body>) {
-    let resp = gate.handle(req).await;
-    let json: serde_json::Value = serde_json::from_slice(resp.body().as_ref()).unwrap();
-    (resp.status().as_u16(), json, resp)
-}
-
-async fn refused(
-    gate: &Gate<Redner, MemorySink>,
-    req: Request,
-    status: u16,
-    code: &str,
-) -> serde_json::Value {
-    let (got, body, _) = call(gate, req).await;
-    assert_eq!(
-        (got, body["error"].as_str().unwrap()),
-        (status, code),
-        "{body}"
-    );
-    assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()));
-    assert!(
-        gate.sink().take().is_empty(),
-        "nothing may be enqueued on {status}"
-    );
-    body
 }
 
 #[tokio::test]

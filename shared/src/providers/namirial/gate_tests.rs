@@ -5,16 +5,15 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
 use chrono::{TimeZone as _, Utc};
-use lambda_http::{Body, Request, Response};
+use lambda_http::Request;
 use serde_json::json;
 
 use super::{CIDRS_VAR, Namirial, TOKENS_VAR};
 use crate::envelope::{Envelope, event_id, sqs_allows};
 use crate::gate::{Config, Gate};
 use crate::sink::{MemorySink, Message};
+use crate::testing::{Ev, call, refused};
 
 const OLD_TOKEN: &str = "old-token-0123456789abcdef";
 const TOKEN: &str = "cur+token/0123456789=abcdef";
@@ -48,67 +47,13 @@ fn fenced() -> Gate<Namirial, MemorySink> {
     )
 }
 
-/// What varies between test requests.
-#[derive(Clone)]
-struct Ev<'a> {
-    method: &'a str,
-    query: &'a str,
-    headers: serde_json::Value,
-    body: &'a [u8],
-    base64: bool,
-    source_ip: Option<&'a str>,
-}
-
-impl Default for Ev<'_> {
-    fn default() -> Self {
-        Self {
-            method: "POST",
-            query: "",
-            headers: json!({"content-type": "application/json"}),
-            body: BODY.as_bytes(),
-            base64: false,
-            source_ip: Some(CLIENT),
-        }
-    }
-}
-
-impl Ev<'_> {
-    /// An API Gateway payload-2.0 event, as lambda_http would receive it.
-    fn request(&self) -> Request {
-        // API Gateway base64-encodes bodies that are not text.
-        let base64 = self.base64 || std::str::from_utf8(self.body).is_err();
-        let body = if base64 {
-            STANDARD.encode(self.body)
-        } else {
-            String::from_utf8(self.body.to_vec()).unwrap()
-        };
-        let mut http = json!({"method": self.method, "path": "/webhooks/namirial",
-                              "protocol": "HTTP/1.1", "userAgent": "python-requests/2.31"});
-        if let Some(ip) = self.source_ip {
-            http["sourceIp"] = json!(ip);
-        }
-        let ev = json!({
-            "version": "2.0",
-            "routeKey": "ANY /webhooks/namirial",
-            "rawPath": "/webhooks/namirial",
-            "rawQueryString": self.query,
-            "headers": self.headers,
-            "requestContext": {
-                "accountId": "123456789012",
-                "apiId": "api",
-                "domainName": "example.execute-api.eu-south-1.amazonaws.com",
-                "domainPrefix": "example",
-                "http": http,
-                "requestId": "Jx2kQhV0IAMEbNw=",
-                "routeKey": "ANY /webhooks/namirial",
-                "stage": "$default",
-                "time": "23/Nov/2025:12:34:57 +0000",
-                "timeEpoch": 1763901297120i64
-            },
-            "body": body,
-            "isBase64Encoded": base64
-        });
-        lambda_http::request::from_str(&ev.to_string()).unwrap()
+/// A namirial request: its defaults over the shared ones.
+fn ev<'a>() -> Ev<'a> {
+    Ev {
+        path: "/webhooks/namirial",
+        body: BODY.as_bytes(),
+        source_ip: Some(CLIENT),
+        ..Ev::default()
     }
 }
 
@@ -117,18 +62,9 @@ fn delivery(body: &[u8]) -> Request {
     Ev {
         query: "token=cur%2Btoken%2F0123456789%3Dabcdef",
         body,
-        ..Ev::default()
+        ..ev()
     }
     .request()
-}
-
-async fn call(
-    gate: &Gate<Namirial, MemorySink>,
-    req: Request,
-) -> (u16, serde_json::Value, Response<Body>) {
-    let resp = gate.handle(req).await;
-    let json: serde_json::Value = serde_json::from_slice(resp.body().as_ref()).unwrap();
-    (resp.status().as_u16(), json, resp)
 }
 
 /// Expects a 200 and exactly one message, and returns it.
@@ -148,26 +84,6 @@ fn envelope(m: &Message) -> Envelope {
 
 async fn accepted(gate: &Gate<Namirial, MemorySink>, req: Request) -> Envelope {
     envelope(&sent(gate, req).await)
-}
-
-async fn refused(
-    gate: &Gate<Namirial, MemorySink>,
-    req: Request,
-    status: u16,
-    code: &str,
-) -> serde_json::Value {
-    let (got, body, _) = call(gate, req).await;
-    assert_eq!(
-        (got, body["error"].as_str().unwrap()),
-        (status, code),
-        "{body}"
-    );
-    assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()));
-    assert!(
-        gate.sink().take().is_empty(),
-        "nothing may be enqueued on {status}"
-    );
-    body
 }
 
 async fn unauthorized(gate: &Gate<Namirial, MemorySink>, req: Request) {
@@ -227,7 +143,7 @@ async fn token_in_header_rotation_and_base64_body() {
         Ev {
             headers: json!({"x-webhook-token": OLD_TOKEN}),
             base64: true,
-            ..Ev::default()
+            ..ev()
         }
         .request(),
     )
@@ -239,7 +155,7 @@ async fn token_in_header_rotation_and_base64_body() {
         &g,
         Ev {
             headers: json!({"X-Webhook-Token": TOKEN}),
-            ..Ev::default()
+            ..ev()
         }
         .request(),
     )
@@ -251,7 +167,7 @@ async fn token_in_header_rotation_and_base64_body() {
         &g,
         Ev {
             query: &query,
-            ..Ev::default()
+            ..ev()
         }
         .request(),
     )
@@ -271,27 +187,27 @@ async fn two_tokens_in_one_request_are_refused() {
     for ev in [
         Ev {
             query: &twice_in_query,
-            ..Ev::default()
+            ..ev()
         },
         Ev {
             query: &query_and_other,
-            ..Ev::default()
+            ..ev()
         },
         // In the query and the header, even when they agree.
         Ev {
             query: &query,
             headers: header,
-            ..Ev::default()
+            ..ev()
         },
         Ev {
             query: &query,
             headers: other_header,
-            ..Ev::default()
+            ..ev()
         },
         // API Gateway joins a repeated header with commas.
         Ev {
             headers: joined,
-            ..Ev::default()
+            ..ev()
         },
     ] {
         unauthorized(&g, ev.request()).await;
@@ -304,7 +220,7 @@ async fn status_table() {
     let query = format!("token={TOKEN_IN_URL}");
     let with_token = Ev {
         query: &query,
-        ..Ev::default()
+        ..ev()
     };
 
     // 405, even with the right token.
@@ -357,24 +273,24 @@ async fn status_table() {
         Ev::default(),
         Ev {
             query: wrong,
-            ..Ev::default()
+            ..ev()
         },
         Ev {
             headers: json!({"x-webhook-token": "not-the-token-0123456789"}),
-            ..Ev::default()
+            ..ev()
         },
         // A raw '+' in a query is a space, so this is not the token.
         Ev {
             query: &raw_plus,
-            ..Ev::default()
+            ..ev()
         },
         Ev {
             query: "token=",
-            ..Ev::default()
+            ..ev()
         },
         Ev {
             query: &format!("Token={TOKEN_IN_URL}"),
-            ..Ev::default()
+            ..ev()
         },
     ] {
         unauthorized(&g, ev.request()).await;
@@ -384,7 +300,7 @@ async fn status_table() {
         &g,
         Ev {
             body: b"not json",
-            ..Ev::default()
+            ..ev()
         }
         .request(),
     )
@@ -508,7 +424,7 @@ async fn source_allow_list() {
         Ev {
             query: &query,
             source_ip: ip,
-            ..Ev::default()
+            ..ev()
         }
         .request()
     };
@@ -539,20 +455,12 @@ async fn source_allow_list() {
         &g,
         Ev {
             query: "token=not-the-token-0123456789",
-            ..Ev::default()
+            ..ev()
         }
         .request(),
     )
     .await;
-    unauthorized(
-        &g,
-        Ev {
-            query: "",
-            ..Ev::default()
-        }
-        .request(),
-    )
-    .await;
+    unauthorized(&g, Ev { query: "", ..ev() }.request()).await;
     // A forwarded-for header claiming an allowed address changes nothing.
     unauthorized(
         &g,
@@ -560,7 +468,7 @@ async fn source_allow_list() {
             query: &query,
             headers: json!({"x-forwarded-for": "203.0.113.9"}),
             source_ip: Some("198.51.100.1"),
-            ..Ev::default()
+            ..ev()
         }
         .request(),
     )
@@ -578,14 +486,14 @@ async fn ipv4_mapped_list_entries_cover_ipv4_callers() {
         let req = Ev {
             query: &query,
             source_ip: Some(ip),
-            ..Ev::default()
+            ..ev()
         };
         accepted(&g, req.request()).await;
     }
     let req = Ev {
         query: &query,
         source_ip: Some("203.0.114.9"),
-        ..Ev::default()
+        ..ev()
     };
     unauthorized(&g, req.request()).await;
 }

@@ -4,16 +4,15 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
 use chrono::{TimeZone as _, Utc};
-use lambda_http::{Body, Request, Response};
+use lambda_http::Request;
 use serde_json::json;
 
 use super::*;
 use crate::envelope::{Envelope, event_id};
 use crate::gate::{Config, Gate};
 use crate::sink::MemorySink;
+use crate::testing::{Ev, call, refused};
 use crate::verify::es256::testing::{TestKey, flip_s};
 
 const VERSION_BODY: &str = r#"{"event":"version_ready","asset_id":"a_7f3c","version_id":"v_19ab","version_locale":"fr-FR"}"#;
@@ -49,35 +48,15 @@ fn gate_with(keys: &Keys, sink: MemorySink, extra: &[(&str, &str)]) -> Gate<Panj
 
 /// An API Gateway payload-2.0 event, as lambda_http would receive it.
 fn event(method: &str, headers: serde_json::Value, body: &[u8]) -> Request {
-    let base64 = std::str::from_utf8(body).is_err();
-    let body = if base64 {
-        STANDARD.encode(body)
-    } else {
-        String::from_utf8(body.to_vec()).unwrap()
-    };
-    let ev = json!({
-        "version": "2.0",
-        "routeKey": "POST /webhooks/panjaya",
-        "rawPath": "/webhooks/panjaya",
-        "rawQueryString": "",
-        "headers": headers,
-        "requestContext": {
-            "accountId": "123456789012",
-            "apiId": "api",
-            "domainName": "example.execute-api.us-east-1.amazonaws.com",
-            "domainPrefix": "example",
-            "http": {"method": method, "path": "/webhooks/panjaya", "protocol": "HTTP/1.1",
-                     "sourceIp": "203.0.113.9", "userAgent": "python-requests/2.32"},
-            "requestId": "Kq3mRiW1JBNFcOx=",
-            "routeKey": "POST /webhooks/panjaya",
-            "stage": "$default",
-            "time": "23/Nov/2025:12:34:57 +0000",
-            "timeEpoch": 1763901297120i64
-        },
-        "body": body,
-        "isBase64Encoded": base64
-    });
-    lambda_http::request::from_str(&ev.to_string()).unwrap()
+    Ev {
+        path: "/webhooks/panjaya",
+        method,
+        headers,
+        body,
+        request_id: "Kq3mRiW1JBNFcOx=",
+        ..Ev::default()
+    }
+    .request()
 }
 
 fn signed_by(key: &TestKey, body: &[u8]) -> Request {
@@ -86,35 +65,6 @@ fn signed_by(key: &TestKey, body: &[u8]) -> Request {
         json!({"content-type": "application/json", "x-signature": hex::encode(key.sign_der(body))}),
         body,
     )
-}
-
-async fn call(
-    gate: &Gate<Panjaya, MemorySink>,
-    req: Request,
-) -> (u16, serde_json::Value, Response<Body>) {
-    let resp = gate.handle(req).await;
-    let json: serde_json::Value = serde_json::from_slice(resp.body().as_ref()).unwrap();
-    (resp.status().as_u16(), json, resp)
-}
-
-async fn refused(
-    gate: &Gate<Panjaya, MemorySink>,
-    req: Request,
-    status: u16,
-    code: &str,
-) -> serde_json::Value {
-    let (got, body, _) = call(gate, req).await;
-    assert_eq!(
-        (got, body["error"].as_str().unwrap()),
-        (status, code),
-        "{body}"
-    );
-    assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()));
-    assert!(
-        gate.sink().take().is_empty(),
-        "nothing may be enqueued on {status}"
-    );
-    body
 }
 
 #[tokio::test]

@@ -7,13 +7,14 @@ use std::sync::Arc;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use chrono::{TimeZone as _, Utc};
-use lambda_http::{Body, Request, Response};
+use lambda_http::Request;
 use serde_json::json;
 
 use super::*;
 use crate::envelope::{Envelope, event_id, sqs_allows};
 use crate::gate::{Config, Gate};
 use crate::sink::MemorySink;
+use crate::testing::{Ev, call, refused};
 use crate::verify::hmac::sign;
 
 const SECRET: &str = "whsec_syncso_test_secret";
@@ -81,57 +82,21 @@ fn timestamped_at(t: i64, body: &[u8]) -> String {
 
 /// An API Gateway payload-2.0 event, as lambda_http would receive it.
 fn event(method: &str, headers: serde_json::Value, body: &[u8], base64: bool) -> Request {
-    let base64 = base64 || std::str::from_utf8(body).is_err();
-    let body = if base64 {
-        STANDARD.encode(body)
-    } else {
-        String::from_utf8(body.to_vec()).unwrap()
-    };
-    let ev = json!({
-        "version": "2.0",
-        "routeKey": "ANY /webhooks/syncso",
-        "rawPath": "/webhooks/syncso",
-        "rawQueryString": "",
-        "headers": headers,
-        "requestContext": {
-            "accountId": "123456789012",
-            "apiId": "api",
-            "domainName": "example.execute-api.us-east-1.amazonaws.com",
-            "domainPrefix": "example",
-            "http": {"method": method, "path": "/webhooks/syncso", "protocol": "HTTP/1.1",
-                     "sourceIp": "203.0.113.7", "userAgent": "node"},
-            "requestId": "Kq7hYjR2IAMEcXw=",
-            "routeKey": "ANY /webhooks/syncso",
-            "stage": "$default",
-            "time": "23/Nov/2025:12:34:57 +0000",
-            "timeEpoch": 1763901297120i64
-        },
-        "body": body,
-        "isBase64Encoded": base64
-    });
-    lambda_http::request::from_str(&ev.to_string()).unwrap()
+    Ev {
+        path: "/webhooks/syncso",
+        method,
+        headers,
+        body,
+        base64,
+        source_ip: Some("203.0.113.7"),
+        request_id: "Kq7hYjR2IAMEcXw=",
+        ..Ev::default()
+    }
+    .request()
 }
 
 fn with_headers(headers: serde_json::Value, body: &str) -> Request {
     event("POST", headers, body.as_bytes(), false)
-}
-
-async fn call(gate: &SyncGate, req: Request) -> (u16, serde_json::Value, Response<Body>) {
-    let resp = gate.handle(req).await;
-    let json: serde_json::Value = serde_json::from_slice(resp.body().as_ref()).unwrap();
-    (resp.status().as_u16(), json, resp)
-}
-
-async fn refused(gate: &SyncGate, req: Request, status: u16, code: &str) -> serde_json::Value {
-    let (got, body, _) = call(gate, req).await;
-    assert_eq!(
-        (got, body["error"].as_str()),
-        (status, Some(code)),
-        "{body}"
-    );
-    assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()));
-    assert!(gate.sink().take().is_empty(), "nothing is sent on {status}");
-    body
 }
 
 /// Sends `req`, expects 200 and returns the one message and its envelope.

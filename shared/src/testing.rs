@@ -1,0 +1,111 @@
+//! What the pipeline's unit tests share: API Gateway events as lambda_http
+//! receives them, and calls through a gate with an in-memory sink.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use lambda_http::{Body, Request, Response};
+use serde_json::json;
+
+use crate::gate::Gate;
+use crate::providers::Provider;
+use crate::sink::{MemorySink, Sink};
+
+/// What varies between test requests; `Default` is a JSON POST.
+#[derive(Debug, Clone)]
+pub(crate) struct Ev<'a> {
+    pub path: &'a str,
+    pub method: &'a str,
+    pub query: &'a str,
+    pub headers: serde_json::Value,
+    pub body: &'a [u8],
+    pub base64: bool,
+    pub source_ip: Option<&'a str>,
+    pub request_id: &'a str,
+}
+
+impl Default for Ev<'_> {
+    fn default() -> Self {
+        Self {
+            path: "/webhooks/test",
+            method: "POST",
+            query: "",
+            headers: json!({"content-type": "application/json"}),
+            body: b"{}",
+            base64: false,
+            source_ip: Some("203.0.113.9"),
+            request_id: "Jx2kQhV0IAMEbNw=",
+        }
+    }
+}
+
+impl Ev<'_> {
+    /// An API Gateway payload-2.0 event, as lambda_http would receive it.
+    pub fn request(&self) -> Request {
+        // API Gateway base64-encodes bodies that are not text.
+        let base64 = self.base64 || std::str::from_utf8(self.body).is_err();
+        let body = if base64 {
+            STANDARD.encode(self.body)
+        } else {
+            String::from_utf8_lossy(self.body).into_owned()
+        };
+        let mut http = json!({"method": self.method, "path": self.path, "protocol": "HTTP/1.1",
+                              "userAgent": "provider"});
+        if let Some(ip) = self.source_ip {
+            http["sourceIp"] = json!(ip);
+        }
+        let ev = json!({
+            "version": "2.0",
+            "routeKey": format!("ANY {}", self.path),
+            "rawPath": self.path,
+            "rawQueryString": self.query,
+            "headers": self.headers,
+            "requestContext": {
+                "accountId": "123456789012",
+                "apiId": "api",
+                "domainName": "example.execute-api.us-east-1.amazonaws.com",
+                "domainPrefix": "example",
+                "http": http,
+                "requestId": self.request_id,
+                "routeKey": format!("ANY {}", self.path),
+                "stage": "$default",
+                "time": "23/Nov/2025:12:34:57 +0000",
+                "timeEpoch": 1_763_901_297_120_i64
+            },
+            "body": body,
+            "isBase64Encoded": base64
+        });
+        lambda_http::request::from_str(&ev.to_string()).expect("a valid API Gateway event")
+    }
+}
+
+/// Handles `req`: status, JSON body and the response itself.
+pub(crate) async fn call<P: Provider, S: Sink>(
+    gate: &Gate<P, S>,
+    req: Request,
+) -> (u16, serde_json::Value, Response<Body>) {
+    let resp = gate.handle(req).await;
+    let json: serde_json::Value =
+        serde_json::from_slice(resp.body().as_ref()).expect("every answer is JSON");
+    (resp.status().as_u16(), json, resp)
+}
+
+/// Expects a refusal with `status` and `code`, a message, and nothing sent.
+pub(crate) async fn refused<P: Provider>(
+    gate: &Gate<P, MemorySink>,
+    req: Request,
+    status: u16,
+    code: &str,
+) -> serde_json::Value {
+    let (got, body, _) = call(gate, req).await;
+    assert_eq!(
+        (got, body["error"].as_str().unwrap_or("")),
+        (status, code),
+        "{body}"
+    );
+    assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()));
+    assert!(
+        gate.sink().take().is_empty(),
+        "nothing may be enqueued on {status}"
+    );
+    body
+}
