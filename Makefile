@@ -1,5 +1,6 @@
-# hookgate: `make run` brings up the local stack, `make test` runs every check.
-# Both install what they need into the project-local .venv on first use.
+# hookgate: `make run` brings up the local stack, `make test` runs every check,
+# `make build` produces the arm64 Lambda artifacts. All install what they need
+# into the project-local .venv on first use.
 
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
@@ -7,13 +8,21 @@ VENV := .venv
 PY := $(VENV)/bin/python
 FUNCTIONS := panjaya syncso namirial redner
 CARGO ?= cargo
+LAMBDA_TARGET := aarch64-unknown-linux-gnu
+LAMBDA_DIR := $(or $(CARGO_TARGET_DIR),target)/lambda
+# The template checks run offline: no telemetry, and dummy credentials so
+# that no profile of the caller's is ever used.
+TEMPLATE_ENV := env -u AWS_PROFILE -u AWS_SESSION_TOKEN SAM_CLI_TELEMETRY=0 \
+	AWS_ACCESS_KEY_ID=offline AWS_SECRET_ACCESS_KEY=offline
 
-.PHONY: help setup test lint unit run build clean
+.PHONY: help setup test lint lint-template unit run build build-host clean
 
 help:
 	@echo "make run    - local SQS + the functions on http://127.0.0.1:9000, one signed sample each"
-	@echo "make test   - fmt, clippy, release binaries, unit and end-to-end tests against a local SQS"
-	@echo "make build  - release binaries for every function"
+	@echo "make test   - fmt, clippy, template checks, release binaries, unit and end-to-end tests against a local SQS"
+	@echo "make build  - arm64 Lambda artifacts (target/lambda/<function>/bootstrap) with cargo-lambda"
+	@echo "make build-host - release binaries for this machine (used by the tests)"
+	@echo "make lint-template - cfn-lint and sam validate on template.yaml"
 
 $(VENV)/.installed: tools/requirements.txt
 	python3 -m venv $(VENV)
@@ -26,10 +35,22 @@ lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
-build:
+lint-template: setup
+	$(TEMPLATE_ENV) $(VENV)/bin/cfn-lint template.yaml
+	$(TEMPLATE_ENV) $(VENV)/bin/sam validate --region us-east-1
+	$(TEMPLATE_ENV) $(VENV)/bin/sam validate --lint --region us-east-1
+
+build-host:
 	$(CARGO) build --release $(addprefix -p ,$(FUNCTIONS))
 
-test: setup lint build
+# cargo-lambda cross-compiles with zig, both from the .venv (zig is found as
+# `python3 -m ziglang`, hence the PATH).
+build: setup
+	rustup target add $(LAMBDA_TARGET)
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(CARGO) lambda build --release --arm64 $(addprefix -p ,$(FUNCTIONS))
+	@ls -l $(foreach f,$(FUNCTIONS),$(LAMBDA_DIR)/$(f)/bootstrap)
+
+test: setup lint lint-template build-host
 	scripts/with-sqs.sh $(CARGO) test --workspace
 
 run: setup
