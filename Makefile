@@ -13,7 +13,7 @@ CARGO ?= cargo
 help:
 	@echo "make run    - local SQS + the functions on http://127.0.0.1:9000, one signed sample each"
 	@echo "make test   - fmt, clippy, release binaries, unit and end-to-end tests against a local SQS"
-	@echo "make build  - release binaries for every function"
+	@echo "make build  - release binaries for every function and the hookgate CLI"
 
 $(VENV)/.installed: tools/requirements.txt
 	python3 -m venv $(VENV)
@@ -27,7 +27,7 @@ lint:
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
 build:
-	$(CARGO) build --release $(addprefix -p ,$(FUNCTIONS))
+	$(CARGO) build --release $(addprefix -p ,$(FUNCTIONS)) -p hookgate-cli
 
 test: setup lint build
 	scripts/with-sqs.sh $(CARGO) test --workspace

@@ -2,4 +2,6 @@
 //! makes its own queue on the local SQS server and runs the real release
 //! binary under the Lambda Runtime API emulator.
 
+mod cli;
+mod events;
 mod redner;
