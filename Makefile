@@ -41,7 +41,7 @@ lint-template: setup
 	$(TEMPLATE_ENV) $(VENV)/bin/sam validate --lint --region us-east-1
 
 build-host:
-	$(CARGO) build --release $(addprefix -p ,$(FUNCTIONS))
+	$(CARGO) build --release $(addprefix -p ,$(FUNCTIONS)) -p hookgate-cli
 
 # cargo-lambda cross-compiles with zig, both from the .venv (zig is found as
 # `python3 -m ziglang`, hence the PATH).

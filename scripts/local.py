@@ -1,24 +1,22 @@
-"""Helpers for `make run`: create the local queues, sign and send a sample
-delivery the way the provider does, and print what reached the queue."""
+"""Helpers for `make run` that need boto3 or JSON: create the local queues,
+and turn env.json into the functions' environment."""
 
-import hashlib
-import hmac
 import json
+import pathlib
+import shlex
 import sys
-import urllib.error
-import urllib.request
 
-import boto3
-
-CREDS = dict(region_name="us-east-1", aws_access_key_id="local", aws_secret_access_key="local")
-
-
-def sqs(endpoint):
-    return boto3.client("sqs", endpoint_url=endpoint, **CREDS)
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+# Set by run-local.sh for the local server; not taken from env.json.
+QUEUE_VARS = {"QUEUE_URL", "AWS_ENDPOINT_URL_SQS"}
 
 
 def queues(endpoint, name):
-    client = sqs(endpoint)
+    """Creates `<name>-dlq` and `<name>` redriving to it; prints both URLs."""
+    import boto3
+
+    client = boto3.client("sqs", endpoint_url=endpoint, region_name="us-east-1",
+                          aws_access_key_id="local", aws_secret_access_key="local")
     dlq = client.create_queue(QueueName=f"{name}-dlq")["QueueUrl"]
     dlq_arn = client.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     redrive = json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "5"})
@@ -26,35 +24,25 @@ def queues(endpoint, name):
         QueueName=name,
         Attributes={"RedrivePolicy": redrive, "MaximumMessageSize": "1048576"},
     )["QueueUrl"]
-    print(url)
+    print(url, dlq)
 
 
-def send(provider, url, path, secret):
-    body = open(path, "rb").read()
-    if provider != "redner":
-        sys.exit(f"no signer for {provider}")
-    sig = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-    req = urllib.request.Request(
-        url, data=body, method="POST",
-        headers={"Content-Type": "application/json", "X-Redner-Signature": sig},
-    )
-    try:
-        with urllib.request.urlopen(req, timeout=60) as resp:
-            status, text = resp.status, resp.read().decode()
-    except urllib.error.HTTPError as err:
-        status, text = err.code, err.read().decode()
-    print(f"{provider}: HTTP {status} {text}")
-
-
-def read(endpoint, queue_url):
-    client = sqs(endpoint)
-    resp = client.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=2,
-                                  MessageAttributeNames=["All"])
-    for m in resp.get("Messages", []):
-        print(json.dumps(json.loads(m["Body"]), indent=2, ensure_ascii=False))
-        client.delete_message(QueueUrl=queue_url, ReceiptHandle=m["ReceiptHandle"])
+def env():
+    """`export` lines for every function's variables in env.json (all four
+    functions share one process environment under `cargo lambda watch`)."""
+    config = json.loads((ROOT / "env.json").read_text())
+    merged = {}
+    for variables in config.values():
+        for key, value in variables.items():
+            if key in QUEUE_VARS:
+                continue
+            if merged.get(key, value) != value:
+                sys.exit(f"env.json sets {key} twice with different values")
+            merged[key] = value
+    for key, value in sorted(merged.items()):
+        print(f"export {key}={shlex.quote(value)}")
 
 
 if __name__ == "__main__":
     cmd, *args = sys.argv[1:]
-    {"queues": queues, "send": send, "read": read}[cmd](*args)
+    {"queues": queues, "env": env}[cmd](*args)

@@ -2,7 +2,9 @@
 //! makes its own queue on the local SQS server and runs the real release
 //! binary under the Lambda Runtime API emulator.
 
+mod cli;
 mod common;
+mod events;
 mod namirial;
 mod operations;
 mod panjaya;

@@ -1,0 +1,198 @@
+//! The shipped sample events (`events/<provider>/*.json`) against the
+//! release binaries configured with the shipped `env.json`: every sample is
+//! accepted and lands on the queue, every `invalid-*.json` gets its 4xx and
+//! lands nowhere. Only the queue settings of `env.json` are replaced (its
+//! `QUEUE_URL` names the queue `make run` creates).
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use hookgate::envelope::event_id;
+use hookgate_tests::function::Function;
+use hookgate_tests::sqs;
+use serde_json::Value;
+
+/// The repository root.
+pub(crate) fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// The variables `env.json` gives the function `logical_id`.
+pub(crate) fn env_json(logical_id: &str) -> Vec<(String, String)> {
+    let text = std::fs::read_to_string(root().join("env.json")).expect("env.json at the root");
+    let all: Value = serde_json::from_str(&text).expect("env.json is JSON");
+    let vars = all[logical_id]
+        .as_object()
+        .unwrap_or_else(|| panic!("env.json has no {logical_id}"));
+    vars.iter()
+        .map(|(k, v)| {
+            let v = v
+                .as_str()
+                .unwrap_or_else(|| panic!("env.json {logical_id}.{k} is not a string"));
+            (k.clone(), v.to_owned())
+        })
+        .collect()
+}
+
+/// `(file name, event)` for every event of `provider`, sorted by name.
+fn events(provider: &str) -> Vec<(String, Value)> {
+    let dir = root().join("events").join(provider);
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|entry| entry.expect("directory entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    files.sort();
+    files
+        .iter()
+        .map(|p| {
+            let text = std::fs::read_to_string(p).expect("readable event");
+            let event = serde_json::from_str(&text)
+                .unwrap_or_else(|e| panic!("{} is not JSON: {e}", p.display()));
+            (name(p), event)
+        })
+        .collect()
+}
+
+fn name(p: &Path) -> String {
+    p.file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// The status an invalid sample is named for; any other name must still
+/// get a 4xx.
+fn expected_status(name: &str) -> Option<u16> {
+    Some(match name {
+        "invalid-wrong-method" => 405,
+        "invalid-content-type" => 415,
+        "invalid-unsigned"
+        | "invalid-wrong-credential"
+        | "invalid-forged-body"
+        | "invalid-stale-signature" => 401,
+        "invalid-not-json" => 400,
+        "invalid-missing-fields" => 422,
+        _ => return None,
+    })
+}
+
+/// The raw body an event carries.
+fn body(event: &Value) -> Vec<u8> {
+    use base64::Engine as _;
+    let text = event["body"].as_str().unwrap_or_default();
+    if event["isBase64Encoded"].as_bool() == Some(true) {
+        base64::engine::general_purpose::STANDARD
+            .decode(text)
+            .expect("base64 body")
+    } else {
+        text.as_bytes().to_vec()
+    }
+}
+
+async fn check(provider: &str, logical_id: &str, min_valid: usize) {
+    let client = sqs::client().await;
+    let queue = sqs::create_queue(&client, false).await;
+    let config = env_json(logical_id);
+    let mut env: Vec<(&str, &str)> = config
+        .iter()
+        // The harness points the SDK at the test's SQS server.
+        .filter(|(k, _)| k != "QUEUE_URL" && k != "AWS_ENDPOINT_URL_SQS")
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    env.push(("QUEUE_URL", &queue));
+    let f = Function::start(provider, &env).await;
+
+    let all = events(provider);
+    let (invalid, valid): (Vec<_>, Vec<_>) =
+        all.iter().partition(|(n, _)| n.starts_with("invalid-"));
+    assert!(
+        valid.len() >= min_valid && !invalid.is_empty(),
+        "events/{provider} holds {} samples and {} invalid ones",
+        valid.len(),
+        invalid.len()
+    );
+
+    for (name, event) in &invalid {
+        let reply = f.call(event).await;
+        match expected_status(name) {
+            Some(status) => assert_eq!(reply.status, status, "{provider}/{name}: {:?}", reply.body),
+            None => assert!(
+                (400..500).contains(&reply.status),
+                "{provider}/{name}: {} {:?}",
+                reply.status,
+                reply.body
+            ),
+        }
+    }
+    assert!(
+        sqs::drain(&client, &queue).await.is_empty(),
+        "an invalid sample of {provider} reached the queue"
+    );
+
+    let mut ids = BTreeSet::new();
+    for (name, event) in &valid {
+        let reply = f.call(event).await;
+        assert_eq!(reply.status, 200, "{provider}/{name}: {:?}", reply.body);
+        let id = event_id(provider, &body(event));
+        assert_eq!(reply.body["id"], id.as_str(), "{provider}/{name}");
+        ids.insert(id);
+    }
+    let got = sqs::drain(&client, &queue).await;
+    let landed: BTreeSet<String> = got.iter().map(|m| m.envelope.id.clone()).collect();
+    assert_eq!(got.len(), valid.len(), "{provider}: one message per sample");
+    assert_eq!(landed, ids, "{provider}");
+    for m in &got {
+        assert_eq!(m.envelope.data.provider, provider);
+        assert_eq!(m.envelope.source, format!("hookgate/{provider}"));
+    }
+}
+
+#[tokio::test]
+async fn redner_samples() {
+    check("redner", "RednerFunction", 4).await;
+}
+
+#[tokio::test]
+async fn syncso_samples() {
+    check("syncso", "SyncsoFunction", 3).await;
+}
+
+#[tokio::test]
+async fn panjaya_samples() {
+    check("panjaya", "PanjayaFunction", 3).await;
+}
+
+#[tokio::test]
+async fn namirial_samples() {
+    check("namirial", "NamirialFunction", 3).await;
+}
+
+#[test]
+fn env_json_configures_every_function_with_local_values() {
+    for id in [
+        "RednerFunction",
+        "SyncsoFunction",
+        "PanjayaFunction",
+        "NamirialFunction",
+    ] {
+        let vars = env_json(id);
+        let queue = vars.iter().find(|(k, _)| k == "QUEUE_URL");
+        assert!(
+            queue.is_some_and(|(_, v)| v.starts_with("http://127.0.0.1:")),
+            "{id}: QUEUE_URL should name the local queue"
+        );
+    }
+    // The Panjaya key is the test pair's public half, not Panjaya's own.
+    let panjaya = env_json("PanjayaFunction");
+    let key = panjaya
+        .iter()
+        .find(|(k, _)| k == "PANJAYA_PUBLIC_KEYS")
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default();
+    let test_key = std::fs::read_to_string(
+        root().join("shared/tests/fixtures/panjaya/TEST-ONLY-public-key.pem"),
+    )
+    .unwrap();
+    assert_eq!(key.trim(), test_key.trim());
+}

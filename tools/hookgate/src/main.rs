@@ -1,0 +1,335 @@
+//! `hookgate`: try a hookgate deployment or local stack by hand.
+//!
+//! - `send` signs a payload file exactly as its provider does and POSTs it;
+//! - `tail` prints the envelopes arriving on the queue;
+//! - `event` prints the API Gateway event Lambda would receive for such a
+//!   delivery (the `events/` samples are made with it).
+//!
+//! Every failure is one line on stderr and a non-zero exit, never a panic.
+
+mod event;
+mod net;
+mod sign;
+mod tail;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use chrono::Utc;
+use clap::{Args, Parser, Subcommand};
+use http::header::{HeaderName, HeaderValue};
+use http::{Method, Uri};
+use sha2::{Digest, Sha256};
+
+use crate::sign::{Provider, Signature, Signer};
+
+/// A failure, as one sentence for the user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CliError(String);
+
+impl CliError {
+    /// An error saying `message`.
+    pub fn new(message: impl Into<String>) -> Self {
+        Self(message.into())
+    }
+}
+
+impl fmt::Display for CliError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Exit status when the endpoint answered, but not with 2xx.
+const REFUSED: u8 = 3;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "hookgate",
+    version,
+    about = "Send signed sample webhooks to hookgate, read its queue, make API Gateway test events."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Sign a payload file as the provider does and POST it to a hookgate URL.
+    ///
+    /// Prints the HTTP status and the answer's body. Exits 0 on 2xx, 3 on
+    /// any other status, 1 when nothing was answered (2 is a usage error).
+    Send(SendArgs),
+    /// Print the envelopes arriving on the queue, one line each.
+    Tail(TailArgs),
+    /// Print the API Gateway HTTP API (payload 2.0) event that a signed
+    /// delivery of the payload becomes, for `sam local invoke -e` or
+    /// `cargo lambda invoke --data-file`.
+    Event(EventArgs),
+}
+
+/// What is delivered and how it is signed.
+#[derive(Debug, Args)]
+struct Delivery {
+    /// The provider whose signature to make.
+    #[arg(value_enum)]
+    provider: Provider,
+    /// The payload file; its bytes are sent exactly as they are.
+    payload: PathBuf,
+    /// HMAC secret (redner, syncso) [default: the first of
+    /// REDNER_WEBHOOK_SECRETS / SYNCSO_WEBHOOK_SECRETS].
+    #[arg(long)]
+    secret: Option<String>,
+    /// Private key PEM file, PKCS#8 or SEC1 (panjaya) [default:
+    /// PANJAYA_PRIVATE_KEY, a path].
+    #[arg(long, value_name = "PEM")]
+    key: Option<PathBuf>,
+    /// Shared token (namirial) [default: the first of NAMIRIAL_TOKENS].
+    #[arg(long)]
+    token: Option<String>,
+    /// syncso: sign with X-Signature-Primary (HMAC of the body) instead of
+    /// Sync-Signature.
+    #[arg(long)]
+    plain: bool,
+    /// namirial: send the token in X-Webhook-Token instead of `?token=`.
+    #[arg(long)]
+    token_header: bool,
+    /// syncso: the signed time `t`, Unix seconds [default: now].
+    #[arg(long, value_name = "UNIX_SECONDS", allow_negative_numbers = true)]
+    timestamp: Option<i64>,
+    /// Send no credential at all.
+    #[arg(long, conflicts_with_all = ["secret", "key", "token", "plain", "token_header", "timestamp"])]
+    unsigned: bool,
+    /// Sign the payload but deliver this file's bytes instead: a forged
+    /// delivery, which hookgate must refuse with 401.
+    #[arg(long, value_name = "FILE")]
+    forge_body: Option<PathBuf>,
+    /// The HTTP method.
+    #[arg(long, default_value = "POST")]
+    method: String,
+    /// The Content-Type header; an empty value sends none.
+    #[arg(long, default_value = "application/json")]
+    content_type: String,
+}
+
+#[derive(Debug, Args)]
+struct SendArgs {
+    #[command(flatten)]
+    delivery: Delivery,
+    /// The function's URL, e.g. http://127.0.0.1:9000/lambda-url/redner/ or
+    /// https://<api>/webhooks/redner.
+    #[arg(long)]
+    url: String,
+    /// Seconds to wait for the answer.
+    #[arg(long, default_value_t = 30)]
+    timeout: u64,
+}
+
+#[derive(Debug, Args)]
+struct EventArgs {
+    #[command(flatten)]
+    delivery: Delivery,
+    /// The request path [default: /webhooks/<provider>].
+    #[arg(long)]
+    path: Option<String>,
+    /// The caller's address.
+    #[arg(long, default_value = "203.0.113.9")]
+    source_ip: String,
+    /// API Gateway's request id [default: derived from the body].
+    #[arg(long)]
+    request_id: Option<String>,
+    /// When API Gateway received the request, Unix seconds [default: the
+    /// signed time when there is one, else now].
+    #[arg(long, value_name = "UNIX_SECONDS")]
+    at: Option<i64>,
+}
+
+#[derive(Debug, Args)]
+struct TailArgs {
+    /// The queue to read.
+    #[arg(long, env = "QUEUE_URL")]
+    queue_url: String,
+    /// SQS endpoint for a local server [default: AWS_ENDPOINT_URL_SQS].
+    #[arg(long)]
+    endpoint_url: Option<String>,
+    /// Print each message's raw body instead of a summary line.
+    #[arg(long)]
+    json: bool,
+    /// Delete each message once printed (consume the queue).
+    #[arg(long)]
+    delete: bool,
+    /// Stop after this many messages.
+    #[arg(long, value_name = "N")]
+    max: Option<u64>,
+    /// Stop after this many seconds without a message.
+    #[arg(long, value_name = "SECONDS")]
+    wait: Option<u64>,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => return fail(&CliError::new(format!("cannot start the runtime: {e}"))),
+    };
+    let result = match cli.command {
+        Command::Send(args) => runtime.block_on(send(args)),
+        Command::Tail(args) => runtime.block_on(tail(args)),
+        Command::Event(args) => event(&args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => fail(&e),
+    }
+}
+
+fn fail(e: &CliError) -> ExitCode {
+    eprintln!("hookgate: error: {e}");
+    ExitCode::FAILURE
+}
+
+/// A delivery ready to go out: its bytes, headers and query parameter.
+struct Prepared {
+    body: Vec<u8>,
+    method: Method,
+    headers: Vec<(String, String)>,
+    /// `name=value`, encoded.
+    query: Option<String>,
+    signer: Signer,
+}
+
+fn read_file(path: &Path, what: &str) -> Result<Vec<u8>, CliError> {
+    std::fs::read(path)
+        .map_err(|e| CliError::new(format!("cannot read the {what} {}: {e}", path.display())))
+}
+
+fn prepare(d: &Delivery) -> Result<Prepared, CliError> {
+    let method = Method::from_bytes(d.method.as_bytes())
+        .map_err(|_| CliError::new(format!("{:?} is not an HTTP method", d.method)))?;
+    let payload = read_file(&d.payload, "payload")?;
+    let opts = sign::Options {
+        secret: d.secret.clone(),
+        key: d.key.clone(),
+        token: d.token.clone(),
+        plain: d.plain,
+        token_header: d.token_header,
+        timestamp: d.timestamp,
+        unsigned: d.unsigned,
+    };
+    let signer = Signer::new(d.provider, &opts, Utc::now().timestamp(), &|var| {
+        std::env::var(var).ok()
+    })?;
+    let Signature { headers, query } = signer.sign(&payload)?;
+    let body = match &d.forge_body {
+        Some(path) => read_file(path, "forged body")?,
+        None => payload,
+    };
+    let mut all = Vec::new();
+    if !d.content_type.is_empty() {
+        all.push(("content-type".to_owned(), d.content_type.clone()));
+    }
+    all.extend(headers.into_iter().map(|(n, v)| (n.to_owned(), v)));
+    Ok(Prepared {
+        body,
+        method,
+        headers: all,
+        query: query.map(|(k, v)| net::query_pair(k, &v)),
+        signer,
+    })
+}
+
+async fn send(args: SendArgs) -> Result<ExitCode, CliError> {
+    // The URL first: a typo should not wait for a key to load.
+    net::target(&args.url, None)?;
+    let p = prepare(&args.delivery)?;
+    let uri: Uri = net::target(&args.url, p.query.as_deref())?;
+    let mut headers = Vec::new();
+    for (name, value) in &p.headers {
+        let n = HeaderName::from_bytes(name.as_bytes())
+            .map_err(|_| CliError::new(format!("{name:?} is not a header name")))?;
+        let v = HeaderValue::from_str(value)
+            .map_err(|_| CliError::new(format!("the {name} value is not a valid header value")))?;
+        headers.push((n, v));
+    }
+    let answer = net::deliver(
+        uri,
+        p.method,
+        headers,
+        p.body,
+        Duration::from_secs(args.timeout),
+        &args.url,
+    )
+    .await?;
+    let reason = answer.status.canonical_reason().unwrap_or("");
+    println!("HTTP {} {reason}", answer.status.as_u16());
+    let text = String::from_utf8_lossy(&answer.body);
+    if !text.is_empty() {
+        println!("{text}");
+    }
+    Ok(if answer.status.is_success() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(REFUSED)
+    })
+}
+
+async fn tail(args: TailArgs) -> Result<ExitCode, CliError> {
+    let opts = tail::Options {
+        queue_url: args.queue_url,
+        endpoint_url: args.endpoint_url,
+        json: args.json,
+        delete: args.delete,
+        max: args.max,
+        wait: args.wait,
+    };
+    let n = tail::run(&opts).await?;
+    if let Some(max) = opts.max.filter(|m| n < *m) {
+        eprintln!(
+            "hookgate: {n} of {max} messages: none arrived for {} s",
+            opts.wait.unwrap_or(0)
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn event(args: &EventArgs) -> Result<ExitCode, CliError> {
+    let p = prepare(&args.delivery)?;
+    let slug = args.delivery.provider.slug();
+    let path = args
+        .path
+        .clone()
+        .unwrap_or_else(|| format!("/webhooks/{slug}"));
+    // A fixed time makes a regenerated event the same file.
+    let at = args
+        .at
+        .or(p.signer.signed_at())
+        .and_then(|t| chrono::DateTime::from_timestamp(t, 0))
+        .unwrap_or_else(Utc::now);
+    let request_id = args.request_id.clone().unwrap_or_else(|| {
+        let digest = Sha256::digest(&p.body);
+        format!(
+            "{slug}-{}",
+            hex::encode(digest.get(..6).unwrap_or_default())
+        )
+    });
+    let json = event::api_gateway_v2(&event::Request {
+        method: p.method.as_str(),
+        path: &path,
+        headers: &p.headers,
+        query: p.query.as_deref().unwrap_or(""),
+        body: &p.body,
+        source_ip: &args.source_ip,
+        request_id: &request_id,
+        time: at,
+    });
+    let text = serde_json::to_string_pretty(&json)
+        .map_err(|e| CliError::new(format!("cannot write the event: {e}")))?;
+    println!("{text}");
+    Ok(ExitCode::SUCCESS)
+}
