@@ -51,6 +51,13 @@ impl Event {
         self
     }
 
+    /// Adds a header with its name exactly as given (as a client sent it,
+    /// before any gateway lower-cased it).
+    pub fn header_as_sent(mut self, name: &str, value: &str) -> Self {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+
     /// Removes a header.
     pub fn without(mut self, name: &str) -> Self {
         self.headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));

@@ -8,7 +8,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use aws_config::BehaviorVersion;
 use aws_sdk_sqs::Client;
-use aws_sdk_sqs::types::{MessageSystemAttributeName, QueueAttributeName};
+use aws_sdk_sqs::types::{
+    DeleteMessageBatchRequestEntry, MessageSystemAttributeName, QueueAttributeName,
+};
 use hookgate::envelope::{Envelope, sqs_allows};
 use serde_json::Value;
 
@@ -106,52 +108,92 @@ pub fn check_body(body: &str) -> Envelope {
 
 /// Reads every visible message (without deleting), checking each.
 pub async fn drain(client: &Client, queue_url: &str) -> Vec<Received> {
+    read(client, queue_url, false).await
+}
+
+/// Reads and deletes every message, checking each: for queues with more
+/// messages than can be read within one visibility timeout.
+pub async fn take(client: &Client, queue_url: &str) -> Vec<Received> {
+    read(client, queue_url, true).await
+}
+
+/// Reads and deletes up to ten messages (one receive), checking each.
+pub async fn take_some(client: &Client, queue_url: &str) -> Vec<Received> {
     let mut out = Vec::new();
-    loop {
-        let resp = client
-            .receive_message()
-            .queue_url(queue_url)
-            .max_number_of_messages(10)
-            .wait_time_seconds(0)
-            .message_attribute_names("All")
-            .message_system_attribute_names(MessageSystemAttributeName::All)
-            .send()
-            .await
-            .expect("receive");
-        let messages = resp.messages();
-        if messages.is_empty() {
-            return out;
-        }
-        for m in messages {
-            let body = m.body().unwrap_or_default().to_owned();
-            let attributes: BTreeMap<String, String> = m
-                .message_attributes()
-                .map(|a| {
-                    a.iter()
-                        .map(|(k, v)| (k.clone(), v.string_value().unwrap_or_default().to_owned()))
-                        .collect()
-                })
-                .unwrap_or_default();
-            for (k, v) in &attributes {
-                assert!(
-                    v.chars().all(sqs_allows),
-                    "attribute {k} holds characters SQS cannot carry"
-                );
-            }
-            let system = m
-                .attributes()
-                .map(|a| {
-                    a.iter()
-                        .map(|(k, v)| (k.as_str().to_owned(), v.clone()))
-                        .collect()
-                })
-                .unwrap_or_default();
-            out.push(Received {
-                envelope: check_body(&body),
-                body,
-                attributes,
-                system,
-            });
-        }
+    receive(client, queue_url, true, &mut out).await;
+    out
+}
+
+async fn read(client: &Client, queue_url: &str, delete: bool) -> Vec<Received> {
+    let mut out = Vec::new();
+    while receive(client, queue_url, delete, &mut out).await > 0 {}
+    out
+}
+
+/// One receive (and delete); how many messages it got.
+async fn receive(client: &Client, queue_url: &str, delete: bool, out: &mut Vec<Received>) -> usize {
+    let resp = client
+        .receive_message()
+        .queue_url(queue_url)
+        .max_number_of_messages(10)
+        .wait_time_seconds(0)
+        .message_attribute_names("All")
+        .message_system_attribute_names(MessageSystemAttributeName::All)
+        .send()
+        .await
+        .expect("receive");
+    let messages = resp.messages();
+    if messages.is_empty() {
+        return 0;
     }
+    if delete {
+        let mut batch = client.delete_message_batch().queue_url(queue_url);
+        for (i, m) in messages.iter().enumerate() {
+            batch = batch.entries(
+                DeleteMessageBatchRequestEntry::builder()
+                    .id(i.to_string())
+                    .receipt_handle(m.receipt_handle().unwrap_or_default())
+                    .build()
+                    .expect("delete entry"),
+            );
+        }
+        let deleted = batch.send().await.expect("delete");
+        assert!(
+            deleted.failed().is_empty(),
+            "delete failed: {:?}",
+            deleted.failed()
+        );
+    }
+    for m in messages {
+        let body = m.body().unwrap_or_default().to_owned();
+        let attributes: BTreeMap<String, String> = m
+            .message_attributes()
+            .map(|a| {
+                a.iter()
+                    .map(|(k, v)| (k.clone(), v.string_value().unwrap_or_default().to_owned()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        for (k, v) in &attributes {
+            assert!(
+                v.chars().all(sqs_allows),
+                "attribute {k} holds characters SQS cannot carry"
+            );
+        }
+        let system = m
+            .attributes()
+            .map(|a| {
+                a.iter()
+                    .map(|(k, v)| (k.as_str().to_owned(), v.clone()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        out.push(Received {
+            envelope: check_body(&body),
+            body,
+            attributes,
+            system,
+        });
+    }
+    messages.len()
 }

@@ -5,6 +5,7 @@
 mod cli;
 mod common;
 mod events;
+mod faults;
 mod namirial;
 mod operations;
 mod panjaya;
