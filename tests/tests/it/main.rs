@@ -2,12 +2,15 @@
 //! makes its own queue on the local SQS server and runs the real release
 //! binary under the Lambda Runtime API emulator.
 
+mod bad_input;
 mod cli;
 mod common;
+mod duplicates;
 mod events;
 mod faults;
 mod namirial;
 mod operations;
 mod panjaya;
 mod redner;
+mod round_trip;
 mod syncso;
