@@ -15,12 +15,13 @@ LAMBDA_DIR := $(or $(CARGO_TARGET_DIR),target)/lambda
 TEMPLATE_ENV := env -u AWS_PROFILE -u AWS_SESSION_TOKEN SAM_CLI_TELEMETRY=0 \
 	AWS_ACCESS_KEY_ID=offline AWS_SECRET_ACCESS_KEY=offline
 
-.PHONY: help setup test lint lint-template unit run build build-host clean
+.PHONY: help setup test soak lint lint-template unit run build build-host clean
 
 help:
 	@echo "make run    - local SQS + the functions on http://127.0.0.1:9000, one signed sample each"
 	@echo "make test   - fmt, clippy, template checks, release binaries, unit and end-to-end tests against a local SQS"
 	@echo "make build  - arm64 Lambda artifacts (target/lambda/<function>/bootstrap) with cargo-lambda"
+	@echo "make soak   - the load run with 10,000 deliveries and SQS faults (make test runs 1,000)"
 	@echo "make build-host - release binaries for this machine (used by the tests)"
 	@echo "make lint-template - cfn-lint and sam validate on template.yaml"
 
@@ -52,6 +53,13 @@ build: setup
 
 test: setup lint lint-template build-host
 	scripts/with-sqs.sh $(CARGO) test --workspace
+
+# The full load run: 10,000 signed deliveries at concurrency 50 through the
+# release binaries with SQS faults injected; prints its counts.
+SOAK_DELIVERIES ?= 10000
+soak: setup build-host
+	HOOKGATE_LOAD_DELIVERIES=$(SOAK_DELIVERIES) scripts/with-sqs.sh \
+		$(CARGO) test --workspace --test load -- --nocapture
 
 run: setup
 	scripts/run-local.sh
