@@ -15,7 +15,7 @@ LAMBDA_DIR := $(or $(CARGO_TARGET_DIR),target)/lambda
 TEMPLATE_ENV := env -u AWS_PROFILE -u AWS_SESSION_TOKEN SAM_CLI_TELEMETRY=0 \
 	AWS_ACCESS_KEY_ID=offline AWS_SECRET_ACCESS_KEY=offline
 
-.PHONY: help setup test lint lint-template unit run build build-host clean
+.PHONY: help setup test lint lint-template unit run build build-host bench clean
 
 help:
 	@echo "make run    - local SQS + the functions on http://127.0.0.1:9000, one signed sample each"
@@ -23,6 +23,7 @@ help:
 	@echo "make build  - arm64 Lambda artifacts (target/lambda/<function>/bootstrap) with cargo-lambda"
 	@echo "make build-host - release binaries for this machine (used by the tests)"
 	@echo "make lint-template - cfn-lint and sam validate on template.yaml"
+	@echo "make bench  - criterion pipeline benches, cold start, warm CPU, RSS and size against hello-world and a Python peer; one table"
 
 $(VENV)/.installed: tools/requirements.txt
 	python3 -m venv $(VENV)
@@ -30,6 +31,12 @@ $(VENV)/.installed: tools/requirements.txt
 	touch $@
 
 setup: $(VENV)/.installed
+
+# The Python peer of `make bench`, resolved together with the tools above so
+# that pip keeps one consistent boto3.
+$(VENV)/.bench-installed: $(VENV)/.installed tools/bench/requirements.txt
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r tools/requirements.txt -r tools/bench/requirements.txt
+	touch $@
 
 lint:
 	$(CARGO) fmt --all -- --check
@@ -49,6 +56,17 @@ build: setup
 	rustup target add $(LAMBDA_TARGET)
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(CARGO) lambda build --release --arm64 $(addprefix -p ,$(FUNCTIONS))
 	@ls -l $(foreach f,$(FUNCTIONS),$(LAMBDA_DIR)/$(f)/bootstrap)
+
+# Measured, not asserted: see BENCHMARKS.md. The functions and the
+# hello-world floor are built exactly as `make build-host` builds the
+# functions (same profile, same feature set); the driver is a debug build,
+# shared with `make test`, and only measures other processes.
+BENCH_ARGS ?=
+bench: $(VENV)/.bench-installed
+	$(CARGO) build --release $(addprefix -p ,$(FUNCTIONS)) -p hello-lambda
+	$(CARGO) build -p hookgate-tests --bin hookgate-bench
+	$(CARGO) bench -p hookgate --bench pipeline
+	scripts/with-sqs.sh $(or $(CARGO_TARGET_DIR),target)/debug/hookgate-bench $(BENCH_ARGS)
 
 test: setup lint lint-template build-host
 	scripts/with-sqs.sh $(CARGO) test --workspace
