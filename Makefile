@@ -57,10 +57,10 @@ build: setup
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(CARGO) lambda build --release --arm64 $(addprefix -p ,$(FUNCTIONS))
 	@ls -l $(foreach f,$(FUNCTIONS),$(LAMBDA_DIR)/$(f)/bootstrap)
 
-# Measured, not asserted: see BENCHMARKS.md. The functions and the
-# hello-world floor are built exactly as `make build-host` builds the
-# functions (same profile, same feature set); the driver is a debug build,
-# shared with `make test`, and only measures other processes.
+# Measured, not asserted: see BENCHMARKS.md. The four functions are built
+# together, as `make build` builds the Lambda artifacts (same profile and
+# feature set), with the hello-world floor beside them; the driver is a
+# debug build and only measures other processes.
 BENCH_ARGS ?=
 bench: $(VENV)/.bench-installed
 	$(CARGO) build --release $(addprefix -p ,$(FUNCTIONS)) -p hello-lambda
