@@ -29,7 +29,7 @@ use hookgate::envelope::event_id;
 use hookgate::json::parse_strict;
 use hookgate::providers::{Namirial, Panjaya, Provider, Redner, Syncso};
 use hookgate::verify::hmac::sign;
-use hookgate::verify::{Inbound, Verifier};
+use hookgate::verify::Inbound;
 use hookgate::{Config, Gate, MemorySink};
 use serde_json::json;
 
