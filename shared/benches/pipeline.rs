@@ -28,8 +28,8 @@ use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_m
 use hookgate::envelope::event_id;
 use hookgate::json::parse_strict;
 use hookgate::providers::{Namirial, Panjaya, Provider, Redner, Syncso};
-use hookgate::verify::hmac::sign;
 use hookgate::verify::Inbound;
+use hookgate::verify::hmac::sign;
 use hookgate::{Config, Gate, MemorySink};
 use serde_json::json;
 
