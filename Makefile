@@ -15,7 +15,7 @@ LAMBDA_DIR := $(or $(CARGO_TARGET_DIR),target)/lambda
 TEMPLATE_ENV := env -u AWS_PROFILE -u AWS_SESSION_TOKEN SAM_CLI_TELEMETRY=0 \
 	AWS_ACCESS_KEY_ID=offline AWS_SECRET_ACCESS_KEY=offline
 
-.PHONY: help setup test soak lint lint-template unit run build build-host clean
+.PHONY: help setup test soak lint lint-template unit run build build-host bench clean
 
 help:
 	@echo "make run    - local SQS + the functions on http://127.0.0.1:9000, one signed sample each"
@@ -24,6 +24,7 @@ help:
 	@echo "make soak   - the load run with 10,000 deliveries and SQS faults (make test runs 1,000)"
 	@echo "make build-host - release binaries for this machine (used by the tests)"
 	@echo "make lint-template - cfn-lint and sam validate on template.yaml"
+	@echo "make bench  - criterion pipeline benches, cold start, warm CPU, RSS and size against hello-world and a Python peer; one table"
 
 $(VENV)/.installed: tools/requirements.txt
 	python3 -m venv $(VENV)
@@ -31,6 +32,12 @@ $(VENV)/.installed: tools/requirements.txt
 	touch $@
 
 setup: $(VENV)/.installed
+
+# The Python peer of `make bench`, resolved together with the tools above so
+# that pip keeps one consistent boto3.
+$(VENV)/.bench-installed: $(VENV)/.installed tools/bench/requirements.txt
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r tools/requirements.txt -r tools/bench/requirements.txt
+	touch $@
 
 lint:
 	$(CARGO) fmt --all -- --check
@@ -41,8 +48,12 @@ lint-template: setup
 	$(TEMPLATE_ENV) $(VENV)/bin/sam validate --region us-east-1
 	$(TEMPLATE_ENV) $(VENV)/bin/sam validate --lint --region us-east-1
 
+# The functions are built apart from the CLI: built together, cargo would
+# unify their features and compile the CLI's SSO and credential-process
+# providers into the functions too.
 build-host:
-	$(CARGO) build --release $(addprefix -p ,$(FUNCTIONS)) -p hookgate-cli
+	$(CARGO) build --release $(addprefix -p ,$(FUNCTIONS))
+	$(CARGO) build --release -p hookgate-cli
 
 # cargo-lambda cross-compiles with zig, both from the .venv (zig is found as
 # `python3 -m ziglang`, hence the PATH).
@@ -50,6 +61,17 @@ build: setup
 	rustup target add $(LAMBDA_TARGET)
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(CARGO) lambda build --release --arm64 $(addprefix -p ,$(FUNCTIONS))
 	@ls -l $(foreach f,$(FUNCTIONS),$(LAMBDA_DIR)/$(f)/bootstrap)
+
+# Measured, not asserted: see BENCHMARKS.md. The four functions are built
+# together, as `make build` builds the Lambda artifacts (same profile and
+# feature set), with the hello-world floor beside them; the driver is a
+# debug build and only measures other processes.
+BENCH_ARGS ?=
+bench: $(VENV)/.bench-installed
+	$(CARGO) build --release $(addprefix -p ,$(FUNCTIONS)) -p hello-lambda
+	$(CARGO) build -p hookgate-tests --bin hookgate-bench
+	$(CARGO) bench -p hookgate --bench pipeline
+	scripts/with-sqs.sh $(or $(CARGO_TARGET_DIR),target)/debug/hookgate-bench $(BENCH_ARGS)
 
 test: setup lint lint-template build-host
 	scripts/with-sqs.sh $(CARGO) test --workspace

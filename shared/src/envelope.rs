@@ -202,6 +202,9 @@ impl serde_json::ser::Formatter for SqsFormatter {
     ) -> io::Result<()> {
         // JSON already escaped control characters; only U+FFFE and U+FFFF
         // (both UTF-8 EF BF BE/BF) remain outside SQS's set.
+        if !fragment.as_bytes().contains(&0xEF) {
+            return w.write_all(fragment.as_bytes());
+        }
         let mut rest = fragment;
         while let Some(pos) = rest.find(['\u{FFFE}', '\u{FFFF}']) {
             let (head, tail) = rest.split_at(pos);
@@ -224,9 +227,55 @@ pub fn to_sqs_json<T: Serialize>(value: &T) -> serde_json::Result<String> {
     String::from_utf8(buf).map_err(|e| serde::ser::Error::custom(e.to_string()))
 }
 
+/// Serializes `envelope`, whose `data` holds neither `payload` nor
+/// `payload_base64`, exactly as [`to_sqs_json`] would with `payload` set to
+/// the JSON text `raw`; `raw` is copied into the output as it is, without
+/// being parsed again or copied into a `RawValue` first. `raw` must be one
+/// valid JSON value (what [`crate::json::parse_strict`] returns) for which
+/// [`body_is_sqs_safe`] holds; whitespace around it is not kept.
+pub fn to_sqs_json_with_payload(envelope: &Envelope, raw: &str) -> serde_json::Result<String> {
+    use serde::ser::Error as _;
+    let raw = raw.trim_matches([' ', '\t', '\n', '\r']);
+    if envelope.data.payload.is_some() || envelope.data.payload_base64.is_some() {
+        return Err(serde_json::Error::custom(
+            "the envelope already has a payload",
+        ));
+    }
+    let mut buf = Vec::with_capacity(768 + raw.len());
+    let mut ser = serde_json::Serializer::with_formatter(&mut buf, SqsFormatter);
+    envelope.serialize(&mut ser)?;
+    // `data` is the envelope's last member, and `payload` is written last
+    // in `data` when `payload_base64` is absent: it goes just before the two
+    // closing braces.
+    if !buf.ends_with(b"}}") {
+        return Err(serde_json::Error::custom(
+            "unexpected envelope serialization",
+        ));
+    }
+    buf.truncate(buf.len() - 2);
+    buf.extend_from_slice(b",\"payload\":");
+    buf.extend_from_slice(raw.as_bytes());
+    buf.extend_from_slice(b"}}");
+    String::from_utf8(buf).map_err(|e| serde::ser::Error::custom(e.to_string()))
+}
+
 /// Whether a (valid UTF-8) body can be embedded as is.
 pub fn body_is_sqs_safe(body: &str) -> bool {
-    body.chars().all(sqs_allows)
+    let bytes = body.as_bytes();
+    // In UTF-8 the characters SQS refuses are the single-byte controls other
+    // than tab, LF and CR, and U+FFFE and U+FFFF (EF BF BE, EF BF BF; 0xEF
+    // is never a continuation byte). A branch-free scan rules most bodies in
+    // at memory speed; only a body with such a byte is looked at closely.
+    let suspect = bytes
+        .iter()
+        .fold(false, |acc, &b| acc | (b < 0x20) | (b == 0xEF));
+    !suspect
+        || bytes.iter().enumerate().all(|(i, &b)| match b {
+            b'\t' | b'\n' | b'\r' => true,
+            0..=0x1F => false,
+            0xEF => !matches!(bytes.get(i + 1..i + 3), Some([0xBF, 0xBE | 0xBF])),
+            _ => true,
+        })
 }
 
 /// RFC 3339 with millisecond precision, as in `received_at`.
@@ -272,6 +321,86 @@ mod tests {
         }
         assert_eq!(sqs_clean("a\u{FFFE}b\u{1}"), "a\\ufffeb\\u0001");
         assert_eq!(sqs_clean("plain"), "plain");
+    }
+
+    #[test]
+    fn body_check_matches_the_character_set() {
+        for s in [
+            "",
+            "{}",
+            "{\"a\":\"é\u{FFFD}\u{10FFFF}\"}\n",
+            "\t\r\n",
+            "\u{1}",
+            "x\u{1F}",
+            "\u{7F}",
+            "\u{FFFE}",
+            "a\u{FFFF}",
+            "\u{FFFD}\u{FFFE}",
+            "\u{F000}\u{FFEF}\u{FFBF}",
+            "\u{EFBF}",
+            "\u{E000}",
+        ] {
+            assert_eq!(body_is_sqs_safe(s), s.chars().all(sqs_allows), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn spliced_payload_serializes_as_the_derived_envelope() {
+        let received_at = DateTime::from_timestamp_millis(1_763_901_297_120).unwrap();
+        let envelope = |payload: Option<Box<RawValue>>| Envelope {
+            specversion: SPEC_VERSION.into(),
+            id: event_id("redner", b"{}"),
+            source: "hookgate/redner".into(),
+            event_type: "redner.job.\u{FFFE}".into(),
+            subject: "job_1".into(),
+            time: received_at,
+            datacontenttype: "application/json".into(),
+            data: Data {
+                provider: "redner".into(),
+                event: "job.completed".into(),
+                outcome: Outcome::Succeeded,
+                resource: Resource {
+                    kind: "job".into(),
+                    id: "job_1".into(),
+                    parent: None,
+                },
+                status: Some("merged".into()),
+                outputs: vec![Output {
+                    url: "https://example.com/x".into(),
+                    expires_at: Some(received_at),
+                    size_bytes: Some(1),
+                }],
+                error: None,
+                received_at,
+                request_id: Some("r".into()),
+                verification: VerificationInfo {
+                    scheme: "hmac-sha256".into(),
+                    key_index: 0,
+                },
+                payload,
+                payload_base64: None,
+            },
+        };
+        for raw in [
+            "{}",
+            " {\"a\" : [1, 2.50, \"\\u00e9\"]}\n",
+            "[1]",
+            "\"s\"",
+            "null",
+        ] {
+            let derived = to_sqs_json(&envelope(Some(
+                RawValue::from_string(raw.to_owned()).unwrap(),
+            )))
+            .unwrap();
+            let spliced = to_sqs_json_with_payload(&envelope(None), raw).unwrap();
+            assert_eq!(spliced, derived);
+            // (A `null` payload reads back as `None`, spliced or not.)
+            let back: Envelope = serde_json::from_str(&spliced).unwrap();
+            let want = Some(raw.trim()).filter(|r| *r != "null");
+            assert_eq!(back.data.payload.as_ref().map(|p| p.get()), want);
+        }
+        let with = envelope(Some(RawValue::from_string("{}".into()).unwrap()));
+        assert!(to_sqs_json_with_payload(&with, "{}").is_err());
     }
 
     #[test]

@@ -14,13 +14,12 @@ use chrono::{DateTime, SubsecRound, Utc};
 use http::{Method, StatusCode, header};
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
-use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
 
 use crate::config::{Common, ConfigError, Env, Source};
 use crate::envelope::{
     Data, Envelope, Outcome, SPEC_VERSION, VerificationInfo, body_is_sqs_safe, event_id, sqs_clean,
-    to_sqs_json,
+    to_sqs_json, to_sqs_json_with_payload,
 };
 use crate::error::{Rejection, json_response};
 use crate::json::parse_strict;
@@ -115,6 +114,12 @@ impl Context {
                 .filter(|t| !t.is_empty()),
         }
     }
+}
+
+/// The 200 answer's body.
+#[derive(serde::Serialize)]
+struct AcceptedBody<'a> {
+    id: &'a str,
 }
 
 /// An event ready for the queue.
@@ -227,7 +232,7 @@ impl<P: Provider, S: Sink> Gate<P, S> {
                 );
                 metrics.outcome = outcome.as_str();
                 metrics.event_id = Some(id);
-                json_response(StatusCode::OK, &serde_json::json!({ "id": id }))
+                json_response(StatusCode::OK, &AcceptedBody { id })
             }
             Err(r) => {
                 let status = r.status().as_u16();
@@ -304,13 +309,10 @@ impl<P: Provider, S: Sink> Gate<P, S> {
             .map_err(Rejection::InvalidPayload)?;
 
         let id = event_id(P::SLUG, verified.body());
-        let (payload, payload_base64) = if body_is_sqs_safe(text) {
-            let raw = RawValue::from_string(text.to_owned())
-                .map_err(|e| Rejection::Internal(format!("re-reading verified JSON: {e}")))?;
-            (Some(raw), None)
-        } else {
-            (None, Some(STANDARD.encode(verified.body())))
-        };
+        // The JSON text goes into the envelope as it is (see below); a body
+        // SQS cannot carry travels base64-encoded instead.
+        let sqs_safe = body_is_sqs_safe(text);
+        let payload_base64 = (!sqs_safe).then(|| STANDARD.encode(verified.body()));
         let verification = verified.verification();
         let event_type = format!("{}.{}", P::SLUG, normalized.type_suffix);
         let outcome = normalized.outcome;
@@ -340,12 +342,16 @@ impl<P: Provider, S: Sink> Gate<P, S> {
                     scheme: verification.scheme.into(),
                     key_index: verification.key_index,
                 },
-                payload,
+                payload: None,
                 payload_base64,
             },
         };
-        let body = to_sqs_json(&envelope)
-            .map_err(|e| Rejection::Internal(format!("serializing the envelope: {e}")))?;
+        let body = if sqs_safe {
+            to_sqs_json_with_payload(&envelope, text)
+        } else {
+            to_sqs_json(&envelope)
+        }
+        .map_err(|e| Rejection::Internal(format!("serializing the envelope: {e}")))?;
         let message = Message {
             body,
             attributes: vec![

@@ -105,7 +105,7 @@ impl<'de> Visitor<'de> for Strict {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         let inner = self.nested::<A::Error>()?;
-        let mut seen = HashSet::new();
+        let mut seen = Seen::default();
         while let Some(Key(key)) = map.next_key()? {
             map.next_value_seed(Strict { depth: inner.depth })?;
             if !seen.insert(key) {
@@ -115,6 +115,35 @@ impl<'de> Visitor<'de> for Strict {
             }
         }
         Ok(())
+    }
+}
+
+/// The keys of one object so far. Webhook objects have a handful of keys,
+/// where comparing each new key with the few before is cheaper than
+/// hashing; past [`Seen::LINEAR`] keys a hash set keeps large objects
+/// linear.
+#[derive(Default)]
+struct Seen<'a> {
+    few: Vec<Cow<'a, str>>,
+    many: Option<HashSet<Cow<'a, str>>>,
+}
+
+impl<'a> Seen<'a> {
+    const LINEAR: usize = 16;
+
+    /// Adds `key`; false if it was already there.
+    fn insert(&mut self, key: Cow<'a, str>) -> bool {
+        if let Some(many) = &mut self.many {
+            return many.insert(key);
+        }
+        if self.few.contains(&key) {
+            return false;
+        }
+        self.few.push(key);
+        if self.few.len() > Self::LINEAR {
+            self.many = Some(self.few.drain(..).collect());
+        }
+        true
     }
 }
 
@@ -213,9 +242,11 @@ impl Checker {
     /// The document's top-level object; a problem if it is anything else.
     pub fn root<'a>(&mut self, text: &'a str) -> Option<Obj<'a>> {
         let loc = vec![LocPart::Key("body".into())];
-        match serde_json::from_str::<&RawValue>(text) {
-            Ok(raw) if Expect::Obj.matches(raw.get()) => self.object_at(raw, loc),
-            _ => {
+        // Read the members straight away: one pass over the text, which
+        // succeeds exactly when the text is one JSON object.
+        match serde_json::from_str::<Fields<'a>>(text) {
+            Ok(Fields(fields)) => Some(Obj { fields, loc }),
+            Err(_) => {
                 self.push(
                     loc,
                     "model_attributes_type",

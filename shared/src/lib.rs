@@ -7,7 +7,7 @@
 //! ```no_run
 //! use hookgate::{Config, Gate, SqsSink, providers::Redner};
 //!
-//! #[tokio::main]
+//! #[tokio::main(flavor = "current_thread")]
 //! async fn main() -> Result<(), lambda_http::Error> {
 //!     hookgate::init_tracing();
 //!     let config = Config::<Redner>::load().await?;

@@ -11,7 +11,7 @@ use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -43,6 +43,7 @@ struct Shared {
     pending: std::sync::Mutex<HashMap<String, oneshot::Sender<Reply>>>,
     init_error: std::sync::Mutex<Option<serde_json::Value>>,
     polls: AtomicU64,
+    first_poll: std::sync::OnceLock<Instant>,
 }
 
 /// A running emulator on 127.0.0.1.
@@ -108,6 +109,12 @@ impl Runtime {
         self.shared.polls.load(Ordering::SeqCst)
     }
 
+    /// When the function first asked for an invocation: the end of its
+    /// init, as Lambda counts it.
+    pub fn first_poll(&self) -> Option<Instant> {
+        self.shared.first_poll.get().copied()
+    }
+
     /// The error a function reported at init, if any.
     pub fn init_error(&self) -> Option<serde_json::Value> {
         self.shared.init_error.lock().expect("lock").clone()
@@ -160,6 +167,7 @@ async fn route(
     let parts: Vec<&str> = rest.split('/').collect();
     match (method, parts.as_slice()) {
         (Method::GET, ["invocation", "next"]) => {
+            shared.first_poll.get_or_init(Instant::now);
             shared.polls.fetch_add(1, Ordering::SeqCst);
             let next = rx.lock().await.recv().await;
             let Some(inv) = next else {
@@ -172,6 +180,11 @@ async fn route(
                 + 30_000;
             let mut r = reply(StatusCode::OK, inv.event);
             let h = r.headers_mut();
+            // Lambda sends it; awslambdaric's native client crashes without it.
+            h.insert(
+                hyper::header::CONTENT_TYPE,
+                "application/json".parse().expect("content type"),
+            );
             h.insert(
                 "lambda-runtime-aws-request-id",
                 inv.id.parse().expect("id header"),

@@ -2,7 +2,9 @@
 
 use hookgate::{Config, Gate, SqsSink, providers::Syncso};
 
-#[tokio::main]
+// One invocation at a time: a single-threaded runtime spares the thread
+// pool and its cross-thread wake-ups.
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
     hookgate::init_tracing();
     let config = Config::<Syncso>::load().await?;
