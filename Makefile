@@ -15,7 +15,17 @@ LAMBDA_DIR := $(or $(CARGO_TARGET_DIR),target)/lambda
 TEMPLATE_ENV := env -u AWS_PROFILE -u AWS_SESSION_TOKEN SAM_CLI_TELEMETRY=0 \
 	AWS_ACCESS_KEY_ID=offline AWS_SECRET_ACCESS_KEY=offline
 
-.PHONY: help setup test lint lint-template unit run build build-host clean
+# Fuzzing: seconds per target, and the targets (fuzz/fuzz_targets/<name>.rs).
+FUZZ_SECONDS ?= 600
+FUZZ_TARGETS := es256_header hmac_header timestamped_header namirial_token \
+	json_strict payload pipeline lambda_event
+# cargo-fuzz passes nightly-only flags; RUSTC_BOOTSTRAP lets stable take them.
+# No sanitizer: hookgate forbids unsafe code, so the targets look for panics
+# and broken properties, and an ASan build would only be slower.
+FUZZ := RUSTC_BOOTSTRAP=1 $(CARGO) fuzz
+FUZZ_BUILD := --sanitizer none
+
+.PHONY: help setup test lint lint-template unit run build build-host clean fuzz
 
 help:
 	@echo "make run    - local SQS + the functions on http://127.0.0.1:9000, one signed sample each"
@@ -23,6 +33,7 @@ help:
 	@echo "make build  - arm64 Lambda artifacts (target/lambda/<function>/bootstrap) with cargo-lambda"
 	@echo "make build-host - release binaries for this machine (used by the tests)"
 	@echo "make lint-template - cfn-lint and sam validate on template.yaml"
+	@echo "make fuzz   - each cargo-fuzz target for FUZZ_SECONDS (600), then minimize its corpus"
 
 $(VENV)/.installed: tools/requirements.txt
 	python3 -m venv $(VENV)
@@ -52,6 +63,16 @@ build: setup
 
 test: setup lint lint-template build-host
 	scripts/with-sqs.sh $(CARGO) test --workspace
+
+# One target at a time; each run adds to fuzz/corpus/<target>/ (replayed by
+# `cargo test`), then cmin keeps only inputs that add coverage.
+fuzz:
+	command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz --version 0.13.2 --locked
+	for t in $(FUZZ_TARGETS); do \
+		$(FUZZ) run $(FUZZ_BUILD) $$t -- -max_total_time=$(FUZZ_SECONDS) \
+			-print_final_stats=1 -close_fd_mask=1 -timeout=10 && \
+		$(FUZZ) cmin $(FUZZ_BUILD) $$t -- -close_fd_mask=1 || exit 1; \
+	done
 
 run: setup
 	scripts/run-local.sh
