@@ -70,7 +70,8 @@ fuzz:
 	command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz --version 0.13.2 --locked
 	for t in $(FUZZ_TARGETS); do \
 		$(FUZZ) run $(FUZZ_BUILD) $$t -- -max_total_time=$(FUZZ_SECONDS) \
-			-print_final_stats=1 -close_fd_mask=1 -timeout=10 && \
+			-print_final_stats=1 -close_fd_mask=1 -timeout=10 \
+			-dict=$(CURDIR)/fuzz/hookgate.dict && \
 		$(FUZZ) cmin $(FUZZ_BUILD) $$t -- -close_fd_mask=1 || exit 1; \
 	done
 
