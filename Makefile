@@ -15,7 +15,17 @@ LAMBDA_DIR := $(or $(CARGO_TARGET_DIR),target)/lambda
 TEMPLATE_ENV := env -u AWS_PROFILE -u AWS_SESSION_TOKEN SAM_CLI_TELEMETRY=0 \
 	AWS_ACCESS_KEY_ID=offline AWS_SECRET_ACCESS_KEY=offline
 
-.PHONY: help setup test soak lint lint-template unit run build build-host bench clean
+# Fuzzing: seconds per target, and the targets (fuzz/fuzz_targets/<name>.rs).
+FUZZ_SECONDS ?= 600
+FUZZ_TARGETS := es256_header hmac_header timestamped_header namirial_token \
+	json_strict payload pipeline lambda_event
+# cargo-fuzz passes nightly-only flags; RUSTC_BOOTSTRAP lets stable take them.
+# No sanitizer: hookgate forbids unsafe code, so the targets look for panics
+# and broken properties, and an ASan build would only be slower.
+FUZZ := RUSTC_BOOTSTRAP=1 $(CARGO) fuzz
+FUZZ_BUILD := --sanitizer none
+
+.PHONY: help setup test soak lint lint-template unit run build build-host bench fuzz clean
 
 help:
 	@echo "make run    - local SQS + the functions on http://127.0.0.1:9000, one signed sample each"
@@ -25,6 +35,7 @@ help:
 	@echo "make build-host - release binaries for this machine (used by the tests)"
 	@echo "make lint-template - cfn-lint and sam validate on template.yaml"
 	@echo "make bench  - criterion pipeline benches, cold start, warm CPU, RSS and size against hello-world and a Python peer; one table"
+	@echo "make fuzz   - each cargo-fuzz target for FUZZ_SECONDS (600), then minimize its corpus"
 
 $(VENV)/.installed: tools/requirements.txt
 	python3 -m venv $(VENV)
@@ -82,6 +93,17 @@ SOAK_DELIVERIES ?= 10000
 soak: setup build-host
 	HOOKGATE_LOAD_DELIVERIES=$(SOAK_DELIVERIES) scripts/with-sqs.sh \
 		$(CARGO) test --workspace --test load -- --nocapture
+
+# One target at a time; each run adds to fuzz/corpus/<target>/ (replayed by
+# `cargo test`), then cmin keeps only inputs that add coverage.
+fuzz:
+	command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz --version 0.13.2 --locked
+	for t in $(FUZZ_TARGETS); do \
+		$(FUZZ) run $(FUZZ_BUILD) $$t -- -max_total_time=$(FUZZ_SECONDS) \
+			-print_final_stats=1 -close_fd_mask=1 -timeout=10 \
+			-dict=$(CURDIR)/fuzz/hookgate.dict && \
+		$(FUZZ) cmin $(FUZZ_BUILD) $$t -- -close_fd_mask=1 || exit 1; \
+	done
 
 run: setup
 	scripts/run-local.sh

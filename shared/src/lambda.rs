@@ -5,15 +5,20 @@
 //! `expect`s: an event whose raw query string or path holds a character a
 //! URI may not (a space or a `"`, which some clients send unencoded) makes
 //! it panic, and the provider sees a 502. hookgate percent-encodes those
-//! characters first (decoding gives the same values back), and keeps a
-//! last-resort guard so an event that still cannot be converted is answered,
-//! not crashed on.
+//! characters first (decoding gives the same values back). It also builds
+//! an absolute URI from the `Host` and `X-Forwarded-Proto` headers, which
+//! the caller writes, and panics when they do not make one (`Host:
+//! exa mple`, `Host: example.999`, `X-Forwarded-Proto: ht tp`): hookgate
+//! drops such a header first, so the URI falls back to the API's own domain
+//! name and `https`. A last-resort guard remains, so an event that still
+//! cannot be converted is answered, not crashed on.
 
 use std::convert::Infallible;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
 use lambda_http::aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
+use lambda_http::http::header::HOST;
 use lambda_http::lambda_runtime::{self, LambdaEvent, service_fn};
 use lambda_http::request::LambdaRequest;
 use lambda_http::{Body, Request, RequestExt, Response};
@@ -60,12 +65,68 @@ pub async fn invoke<P: Provider, S: Sink>(
 pub fn to_request(mut event: ApiGatewayV2httpRequest) -> Option<Request> {
     event.raw_query_string = event.raw_query_string.map(|q| encode_uri_part(&q));
     event.raw_path = event.raw_path.map(|p| encode_uri_part(&p));
+    drop_unusable_authority(&mut event);
     // The conversion is lambda_http's and panics on input it cannot take;
     // a panic here is a refusal, not a crash of the function.
     std::panic::catch_unwind(AssertUnwindSafe(|| {
         Request::from(LambdaRequest::ApiGatewayV2(event))
     }))
     .ok()
+}
+
+const X_FORWARDED_PROTO: &str = "x-forwarded-proto";
+
+/// Removes a `Host` or `X-Forwarded-Proto` header lambda_http could not turn
+/// into a URI, and an unusable `domainName`, which it falls back to.
+///
+/// hookgate reads neither (a function does not route on the URI), so
+/// dropping them changes nothing but the URI lambda_http builds; a caller
+/// who sends them cannot make the function fail (a 500, which the provider
+/// would retry) instead of answering.
+fn drop_unusable_authority(event: &mut ApiGatewayV2httpRequest) {
+    let proto_ok = event.headers.get(X_FORWARDED_PROTO).is_none_or(|v| {
+        v.to_str()
+            .is_ok_and(|p| p.eq_ignore_ascii_case("https") || p.eq_ignore_ascii_case("http"))
+    });
+    if !proto_ok {
+        event.headers.remove(X_FORWARDED_PROTO);
+    }
+    let scheme = event
+        .headers
+        .get(X_FORWARDED_PROTO)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("https")
+        .to_owned();
+    let path = event.raw_path.clone().unwrap_or_default();
+    // lambda_http ignores a Host that is not visible ASCII; it uses any other.
+    let host_used = match event.headers.get(HOST).map(|v| v.to_str()) {
+        Some(Ok(host)) if makes_uri(&scheme, host, &path) => true,
+        Some(Ok(_)) => {
+            event.headers.remove(HOST);
+            false
+        }
+        _ => false,
+    };
+    if !host_used
+        && event
+            .request_context
+            .domain_name
+            .as_deref()
+            .is_some_and(|d| !makes_uri(&scheme, d, &path))
+    {
+        event.request_context.domain_name = None;
+    }
+}
+
+/// Whether `host` is a URI authority (host and optional port, no user
+/// info) from which lambda_http builds `<scheme>://<host><path>` without
+/// panicking: the URL parser (which also checks IP literals and IDNA) takes
+/// it, and so does `http::Uri`.
+fn makes_uri(scheme: &str, host: &str, path: &str) -> bool {
+    !host.contains('@')
+        && host.parse::<http::uri::Authority>().is_ok()
+        && url::Url::parse(&format!("{scheme}://{host}{path}"))
+            .is_ok_and(|u| u.as_str().parse::<http::Uri>().is_ok())
 }
 
 /// Percent-encodes every byte that may not appear literally in a URI path or
@@ -134,6 +195,82 @@ mod tests {
         form_urlencoded::parse(q.as_bytes())
             .map(|(k, v)| format!("{k}={v};"))
             .collect()
+    }
+
+    fn event_with(
+        headers: &[(&'static str, &str)],
+        domain: Option<&str>,
+    ) -> ApiGatewayV2httpRequest {
+        let mut event = ApiGatewayV2httpRequest::default();
+        event.raw_path = Some("/webhooks/x".into());
+        event.raw_query_string = Some("token=abc".into());
+        event.request_context.http.method = http::Method::POST;
+        event.request_context.domain_name = domain.map(str::to_owned);
+        for (name, value) in headers {
+            event
+                .headers
+                .append(*name, http::HeaderValue::from_str(value).unwrap());
+        }
+        event
+    }
+
+    #[test]
+    fn a_caller_host_that_makes_no_uri_falls_back_to_the_domain_name() {
+        let domain = "api.execute-api.us-east-1.amazonaws.com";
+        for host in [
+            "exa mple.com",
+            "example.999",
+            "1.2.3.256",
+            "a{b}.com",
+            "user@example.com",
+            "example.com/path",
+            "example.com:99999",
+            "[::1",
+            "xn--a.com",
+            "",
+        ] {
+            let req = to_request(event_with(&[("host", host)], Some(domain)))
+                .unwrap_or_else(|| panic!("Host {host:?} made no request"));
+            assert_eq!(req.uri().host(), Some(domain), "{host:?}");
+            assert_eq!(req.uri().query(), Some("token=abc"), "{host:?}");
+            assert!(req.headers().get("host").is_none(), "{host:?}");
+            // Without a domain name, the URI is the path alone.
+            let req = to_request(event_with(&[("host", host)], None)).unwrap();
+            assert_eq!(req.uri().path(), "/webhooks/x", "{host:?}");
+        }
+    }
+
+    #[test]
+    fn a_caller_scheme_that_makes_no_uri_is_dropped() {
+        for proto in ["ht tp", "javascript:", "ftp", "https, http", "h{}"] {
+            let event = event_with(
+                &[("host", "example.com"), ("x-forwarded-proto", proto)],
+                None,
+            );
+            let req = to_request(event).unwrap_or_else(|| panic!("{proto:?} made no request"));
+            assert_eq!(req.uri().scheme_str(), Some("https"), "{proto:?}");
+            assert_eq!(req.uri().host(), Some("example.com"), "{proto:?}");
+            assert!(req.headers().get("x-forwarded-proto").is_none());
+        }
+    }
+
+    #[test]
+    fn usable_hosts_and_schemes_are_kept() {
+        for (host, proto) in [
+            ("example.com", "https"),
+            ("example.com:8443", "HTTP"),
+            ("127.0.0.1:9000", "http"),
+            ("[2001:db8::1]", "https"),
+        ] {
+            let event = event_with(&[("host", host), ("x-forwarded-proto", proto)], None);
+            let req = to_request(event).unwrap();
+            assert_eq!(req.headers()["host"], host);
+            assert_eq!(req.headers()["x-forwarded-proto"], proto);
+            assert_eq!(
+                req.uri().scheme_str(),
+                Some(proto.to_ascii_lowercase().as_str())
+            );
+        }
     }
 
     #[test]
