@@ -189,10 +189,16 @@ proptest! {
         }
         // A flipped signature may stop being DER at all; either way it fails.
         prop_assert!(verify(&scheme, &value(&flip(&sig, bits[1])), None, &body, now).is_err());
-        // The configured public key with a bit flipped: refused at start,
-        // or it does not verify.
-        let spki = pem_rfc7468::decode_vec(pem.as_bytes()).unwrap().1;
-        let flipped = pem_rfc7468::encode_string("PUBLIC KEY", pem_rfc7468::LineEnding::LF, &flip(&spki, bits[2])).unwrap();
+        // The configured public key with a bit of the point flipped: refused
+        // at start, or it does not verify. The flip is in the coordinates
+        // (the SPKI's last 64 bytes): the bytes before them are encoding, and
+        // a flip there may spell the same key (form byte 0x04 becomes 0x06 or
+        // 0x07, the hybrid form of the same point), not another one.
+        let mut spki = pem_rfc7468::decode_vec(pem.as_bytes()).unwrap().1;
+        let coords = spki.len() - 64;
+        let point = flip(&spki[coords..], bits[2]);
+        spki[coords..].copy_from_slice(&point);
+        let flipped = pem_rfc7468::encode_string("PUBLIC KEY", pem_rfc7468::LineEnding::LF, &spki).unwrap();
         if let Ok(other) = Es256Scheme::from_pem(&flipped) {
             prop_assert!(verify(&other, &value(&sig), None, &body, now).is_err());
         }
