@@ -66,19 +66,28 @@ impl Provider {
         }
     }
 
-    /// The credential for `body`, as the provider makes it: a header value,
-    /// or for Namirial the query string.
+    /// The credential for `body`, as the provider makes it with the secrets
+    /// of [`Provider::env`]: a header value, or for Namirial the query string.
     pub fn credential(self, body: &[u8]) -> String {
+        self.credential_with(body, b"whsec_current", "new-token-abcdefghij")
+    }
+
+    /// Like [`Provider::credential`], with another HMAC secret and token
+    /// (Panjaya always signs with the repository's test key).
+    pub fn credential_with(self, body: &[u8], secret: &[u8], token: &str) -> String {
         match self {
             Self::Panjaya => hex::encode(panjaya_sign(body)),
-            Self::Syncso => TimestampedScheme::header_value(
-                b"whsec_current",
-                chrono::Utc::now().timestamp(),
-                body,
-            ),
-            Self::Namirial => "token=new-token-abcdefghij".to_owned(),
-            Self::Redner => format!("sha256={}", hex::encode(sign(b"whsec_current", &[body]))),
+            Self::Syncso => {
+                TimestampedScheme::header_value(secret, chrono::Utc::now().timestamp(), body)
+            }
+            Self::Namirial => format!("token={token}"),
+            Self::Redner => format!("sha256={}", hex::encode(sign(secret, &[body]))),
         }
+    }
+
+    /// The provider whose slug is `slug`.
+    pub fn from_slug(slug: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|p| p.slug() == slug)
     }
 
     /// An authenticated POST of `body`.

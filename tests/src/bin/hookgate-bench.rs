@@ -26,12 +26,8 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use aws_lc_rs::rand::SystemRandom;
-use aws_lc_rs::signature::{ECDSA_P256_SHA256_ASN1_SIGNING, EcdsaKeyPair};
-use hookgate::verify::TimestampedScheme;
-use hookgate::verify::hmac::sign;
-use hookgate_tests::apigw::Event;
 use hookgate_tests::function::{base_env, bin_dir};
+use hookgate_tests::providers::{PANJAYA_PUBLIC, Provider};
 use hookgate_tests::runtime::{Reply, Runtime};
 use hookgate_tests::sqs;
 use serde_json::Value;
@@ -40,10 +36,6 @@ use tokio::process::{Child, Command};
 const PROVIDERS: [&str; 4] = ["panjaya", "syncso", "namirial", "redner"];
 const HMAC_SECRET: &str = "whsec_bench_secret_0123456789abcdef";
 const TOKEN: &str = "bench-token-0123456789abcdef";
-const PRIVATE_KEY: &str =
-    include_str!("../../../shared/tests/fixtures/panjaya/TEST-ONLY-private-key.pem");
-const PUBLIC_KEY: &str =
-    include_str!("../../../shared/tests/fixtures/panjaya/TEST-ONLY-public-key.pem");
 
 /// The repository root.
 fn root() -> PathBuf {
@@ -120,7 +112,7 @@ impl Program {
         env.remove("AWS_LAMBDA_LOG_FORMAT");
         if let Some(p) = self.provider() {
             let (var, value) = match p {
-                "panjaya" => ("PANJAYA_PUBLIC_KEYS", PUBLIC_KEY),
+                "panjaya" => ("PANJAYA_PUBLIC_KEYS", PANJAYA_PUBLIC),
                 "syncso" => ("SYNCSO_WEBHOOK_SECRETS", HMAC_SECRET),
                 "namirial" => ("NAMIRIAL_TOKENS", TOKEN),
                 _ => ("REDNER_WEBHOOK_SECRETS", HMAC_SECRET),
@@ -200,32 +192,13 @@ fn body_1k(provider: &str) -> String {
     format!("{prefix}{note}\"}}")
 }
 
-/// A signed delivery for `provider`, as the provider sends it.
+/// A signed delivery for `provider`, as the provider sends it, with the
+/// bench's secrets.
 fn signed_event(provider: &str) -> Value {
+    let p = Provider::from_slug(provider).unwrap();
     let body = body_1k(provider);
-    let event = Event::post(provider, body.clone());
-    match provider {
-        "panjaya" => {
-            let (_, der) = pem_rfc7468::decode_vec(PRIVATE_KEY.as_bytes()).unwrap();
-            let key = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, &der).unwrap();
-            let sig = key.sign(&SystemRandom::new(), body.as_bytes()).unwrap();
-            event.header("X-Signature", &hex::encode(sig.as_ref()))
-        }
-        "syncso" => {
-            let t = chrono::Utc::now().timestamp();
-            let value = TimestampedScheme::header_value(HMAC_SECRET.as_bytes(), t, body.as_bytes());
-            event.header("Sync-Signature", &value)
-        }
-        "namirial" => event.query(&format!("token={TOKEN}")),
-        _ => {
-            let tag = sign(HMAC_SECRET.as_bytes(), &[body.as_bytes()]);
-            event.header(
-                "X-Redner-Signature",
-                &format!("sha256={}", hex::encode(tag)),
-            )
-        }
-    }
-    .to_json()
+    let credential = p.credential_with(body.as_bytes(), HMAC_SECRET.as_bytes(), TOKEN);
+    p.with_credential(body, &credential).to_json()
 }
 
 /// User + system CPU of `pid` so far, in clock ticks.
