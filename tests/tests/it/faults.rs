@@ -8,40 +8,34 @@ use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use hookgate::envelope::event_id;
-use hookgate_tests::function::Function;
 use hookgate_tests::providers::Provider;
 use hookgate_tests::proxy::{Fault, Proxy};
 use hookgate_tests::sqs;
+
+use crate::common::{self, Stack};
 
 /// A function whose SQS endpoint is a proxy to the local server.
 struct Faulty {
     provider: Provider,
     proxy: Proxy,
-    sqs: aws_sdk_sqs::Client,
-    queue: String,
-    f: Function,
+    stack: Stack,
 }
 
 async fn faulty(provider: Provider, timeout_ms: u64) -> Faulty {
-    let sqs = sqs::client().await;
-    let queue = sqs::create_queue(&sqs, false).await;
     let proxy = Proxy::start(&sqs::endpoint()).await;
     let endpoint = proxy.endpoint();
     let timeout = timeout_ms.to_string();
     let mut env = provider.env();
     env.extend([
-        ("QUEUE_URL", queue.as_str()),
         ("AWS_ENDPOINT_URL_SQS", endpoint.as_str()),
         ("SQS_TIMEOUT_MS", timeout.as_str()),
     ]);
-    let f = Function::start(provider.slug(), &env).await;
-    f.ready().await;
+    let stack = common::stack(provider.slug(), false, &env).await;
+    stack.f.ready().await;
     Faulty {
         provider,
         proxy,
-        sqs,
-        queue,
-        f,
+        stack,
     }
 }
 
@@ -52,7 +46,11 @@ impl Faulty {
         let body = self.provider.sample(n);
         let id = event_id(self.provider.slug(), body.as_bytes());
         let started = Instant::now();
-        let reply = self.f.call(&self.provider.signed(body).to_json()).await;
+        let reply = self
+            .stack
+            .f
+            .call(&self.provider.signed(body).to_json())
+            .await;
         let took = started.elapsed();
         if reply.status == 200 {
             assert_eq!(reply.body["id"].as_str(), Some(id.as_str()));
@@ -67,7 +65,7 @@ impl Faulty {
     }
 
     async fn ids_on_queue(&self) -> Vec<String> {
-        sqs::drain(&self.sqs, &self.queue)
+        sqs::drain(&self.stack.sqs, &self.stack.queue)
             .await
             .into_iter()
             .map(|m| m.envelope.id)
