@@ -1,12 +1,19 @@
-//! Strict JSON reading and schema checks that report every problem at once.
+//! Strict JSON reading, then lenient typed reading of the fields a provider
+//! uses, reporting every problem with a required field at once.
 //!
 //! Parsing happens in two passes over the authenticated bytes, neither of
 //! which builds a `serde_json::Value`: [`parse_strict`] walks the whole
 //! document once to refuse what serde_json would quietly accept (duplicate
 //! keys, whose "last one wins" lets two readers see two different events;
-//! a byte-order mark; absurd nesting), and [`Checker`] then reads the fields
-//! a provider needs straight from borrowed raw slices, collecting
-//! FastAPI-style `{loc, msg, type}` details for the 422 answer.
+//! a byte-order mark; absurd nesting), and each provider then deserializes
+//! borrowed structs of [`Lax`] fields: a field is absent (missing or null),
+//! a value of the expected type, or wrong, and never fails the read. A
+//! [`Reader`] turns the required fields that are not usable into
+//! FastAPI-style `{loc, msg, type}` details for the 422 answer, and logs
+//! the optional ones of an unexpected type, which are left out.
+//!
+//! Only the fields a provider names are looked at: unknown fields are
+//! skipped unchecked, whatever their type.
 
 use std::borrow::Cow;
 use std::collections::HashSet;
@@ -106,7 +113,7 @@ impl<'de> Visitor<'de> for Strict {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         let inner = self.nested::<A::Error>()?;
         let mut seen = Seen::default();
-        while let Some(Key(key)) = map.next_key()? {
+        while let Some(Text(key)) = map.next_key()? {
             map.next_value_seed(Strict { depth: inner.depth })?;
             if !seen.insert(key) {
                 // The key is the provider's text; say which without echoing
@@ -147,25 +154,54 @@ impl<'a> Seen<'a> {
     }
 }
 
-/// An object key, borrowed from the body unless it had escapes.
-struct Key<'a>(Cow<'a, str>);
+/// A JSON string, borrowed from the body unless it had escapes.
+///
+/// serde's own `Cow<str>` always allocates unless its field carries
+/// `#[serde(borrow)]` directly; this type borrows wherever it is nested.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Text<'a>(pub Cow<'a, str>);
 
-impl<'de> Deserialize<'de> for Key<'de> {
+impl<'a> Text<'a> {
+    /// The text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The text, owned.
+    pub fn into_owned(self) -> String {
+        self.0.into_owned()
+    }
+}
+
+impl std::ops::Deref for Text<'_> {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Text<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
     fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Key<'de>;
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+            type Value = Text<'a>;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a string")
             }
-            fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Key<'de>, E> {
-                Ok(Key(Cow::Borrowed(s)))
+            fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Text<'a>, E> {
+                Ok(Text(Cow::Borrowed(s)))
             }
-            fn visit_str<E>(self, s: &str) -> Result<Key<'de>, E> {
-                Ok(Key(Cow::Owned(s.to_owned())))
+            fn visit_str<E>(self, s: &str) -> Result<Text<'a>, E> {
+                Ok(Text(Cow::Owned(s.to_owned())))
             }
         }
-        d.deserialize_str(V)
+        d.deserialize_str(V(std::marker::PhantomData))
     }
 }
 
@@ -189,6 +225,316 @@ pub struct Detail {
     /// What, for a program (pydantic's error type names).
     #[serde(rename = "type")]
     pub kind: String,
+}
+
+/// A field read leniently: it never fails the enclosing read.
+///
+/// Deserializes through the field's raw text, so whatever the sender wrote
+/// there, the struct holding it is still read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Lax<T> {
+    /// Missing or `null`.
+    #[default]
+    Absent,
+    /// Present and of the expected type.
+    Value(T),
+    /// Present, of another type (or out of range).
+    Wrong,
+}
+
+impl<T> Lax<T> {
+    /// Whether the field holds something other than `null`, of any type.
+    pub fn is_present(&self) -> bool {
+        !matches!(self, Self::Absent)
+    }
+
+    /// The value, if it had the expected type.
+    pub fn value(self) -> Option<T> {
+        match self {
+            Self::Value(v) => Some(v),
+            Self::Absent | Self::Wrong => None,
+        }
+    }
+}
+
+impl<'a, T: Deserialize<'a>> Lax<T> {
+    /// Reads `raw` as a `T`.
+    pub fn from_raw(raw: &'a RawValue) -> Self {
+        let text = raw.get();
+        if text == "null" {
+            return Self::Absent;
+        }
+        serde_json::from_str(text).map_or(Self::Wrong, Self::Value)
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Lax<T> {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <&'de RawValue>::deserialize(d).map(Self::from_raw)
+    }
+}
+
+/// A JSON object read as `T`; an array (which a derived struct would
+/// otherwise take positionally) or anything else is refused.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Object<T>(pub T);
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Object<T> {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<T>(std::marker::PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for V<T> {
+            type Value = Object<T>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Object<T>, A::Error> {
+                T::deserialize(de::value::MapAccessDeserializer::new(map)).map(Object)
+            }
+        }
+        d.deserialize_map(V(std::marker::PhantomData))
+    }
+}
+
+/// An integer in any JSON form: `1`, `1.0` and `1e0` are all 1. A number
+/// with a fraction, or out of `T`'s range, is not one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Int<T>(pub T);
+
+impl<'de, T: TryFrom<i128>> Deserialize<'de> for Int<T> {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = i128;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an integral number")
+            }
+            fn visit_i64<E>(self, n: i64) -> Result<i128, E> {
+                Ok(n.into())
+            }
+            fn visit_u64<E>(self, n: u64) -> Result<i128, E> {
+                Ok(n.into())
+            }
+            fn visit_f64<E: de::Error>(self, n: f64) -> Result<i128, E> {
+                // 2^100 is far beyond any target type and well inside i128,
+                // so the cast below is exact.
+                const LIMIT: f64 = 1.267_650_600_228_229_4e30;
+                if n.is_finite() && n.fract() == 0.0 && n.abs() < LIMIT {
+                    Ok(n as i128)
+                } else {
+                    Err(E::invalid_value(de::Unexpected::Float(n), &self))
+                }
+            }
+        }
+        let n = d.deserialize_any(V)?;
+        T::try_from(n)
+            .map(Int)
+            .map_err(|_| de::Error::custom("integer out of range"))
+    }
+}
+
+/// What a field must be, for the 422 detail and the warning.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Expectation {
+    /// pydantic's error type, e.g. `string_type`.
+    pub kind: &'static str,
+    /// pydantic's message, e.g. `Input should be a valid string`.
+    pub msg: &'static str,
+    /// The type's name for a log line, e.g. `string`.
+    pub name: &'static str,
+}
+
+/// A type a field can be read as, with what to say when it is not.
+pub trait Expected {
+    /// What a field of this type must be.
+    const EXPECTED: Expectation;
+}
+
+impl Expected for Text<'_> {
+    const EXPECTED: Expectation = Expectation {
+        kind: "string_type",
+        msg: "Input should be a valid string",
+        name: "string",
+    };
+}
+
+impl<T> Expected for Int<T> {
+    const EXPECTED: Expectation = Expectation {
+        kind: "int_type",
+        msg: "Input should be a valid integer",
+        name: "integer",
+    };
+}
+
+impl<T> Expected for Object<T> {
+    const EXPECTED: Expectation = Expectation {
+        kind: "dict_type",
+        msg: "Input should be a valid dictionary",
+        name: "object",
+    };
+}
+
+impl<T> Expected for Vec<T> {
+    const EXPECTED: Expectation = Expectation {
+        kind: "list_type",
+        msg: "Input should be a valid list",
+        name: "array",
+    };
+}
+
+/// One step of a field's location, as a provider names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum At {
+    /// An object key.
+    Key(&'static str),
+    /// An array index.
+    Index(usize),
+}
+
+/// `["body", ...at]`, the location of a 422 detail.
+fn loc(at: &[At]) -> Vec<LocPart> {
+    std::iter::once(LocPart::Key("body".into()))
+        .chain(at.iter().map(|step| match *step {
+            At::Key(k) => LocPart::Key(k.to_owned()),
+            At::Index(i) => LocPart::Index(i),
+        }))
+        .collect()
+}
+
+/// `data.outputs[0].sizeBytes`, the location in a log line.
+struct Path<'s>(&'s [At]);
+
+impl fmt::Display for Path<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, step) in self.0.iter().enumerate() {
+            match step {
+                At::Key(k) if i == 0 => f.write_str(k)?,
+                At::Key(k) => write!(f, ".{k}")?,
+                At::Index(n) => write!(f, "[{n}]")?,
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Takes a provider's lenient fields apart: required fields that are not
+/// usable become 422 details (all of them), optional fields of an
+/// unexpected type are logged and left out.
+#[derive(Debug)]
+pub struct Reader {
+    provider: &'static str,
+    errors: Vec<Detail>,
+}
+
+impl Reader {
+    /// A reader for `provider`'s payload, with no problems yet.
+    pub fn new(provider: &'static str) -> Self {
+        Self {
+            provider,
+            errors: Vec::new(),
+        }
+    }
+
+    /// The document as a `T` read from a JSON object; a problem if the
+    /// document is anything else. `T`'s fields should all be [`Lax`], so
+    /// that only the root's own type can fail.
+    pub fn root<'a, T: Deserialize<'a>>(&mut self, text: &'a str) -> Option<T> {
+        match serde_json::from_str::<Object<T>>(text) {
+            Ok(Object(root)) => Some(root),
+            Err(_) => {
+                self.problem(
+                    &[],
+                    "model_attributes_type",
+                    "Input should be a valid dictionary or object to extract fields from",
+                );
+                None
+            }
+        }
+    }
+
+    /// Records a problem at `at`.
+    pub fn problem(&mut self, at: &[At], kind: &str, msg: impl Into<String>) {
+        self.errors.push(Detail {
+            loc: loc(at),
+            msg: msg.into(),
+            kind: kind.to_owned(),
+        });
+    }
+
+    /// Records that the required field at `at` is missing.
+    pub fn missing(&mut self, at: &[At]) {
+        self.problem(at, "missing", "Field required");
+    }
+
+    /// A required field: missing, `null` or of another type is a problem.
+    pub fn required<T: Expected>(&mut self, at: &[At], field: Lax<T>) -> Option<T> {
+        match field {
+            Lax::Value(v) => Some(v),
+            Lax::Absent => {
+                self.missing(at);
+                None
+            }
+            Lax::Wrong => {
+                self.problem(at, T::EXPECTED.kind, T::EXPECTED.msg);
+                None
+            }
+        }
+    }
+
+    /// A required, non-empty string.
+    pub fn required_text<'a>(&mut self, at: &[At], field: Lax<Text<'a>>) -> Option<Text<'a>> {
+        let text = self.required(at, field)?;
+        if text.is_empty() {
+            self.problem(
+                at,
+                "string_too_short",
+                "String should have at least 1 character",
+            );
+            return None;
+        }
+        Some(text)
+    }
+
+    /// An optional field: missing or `null` is `None`; of another type it
+    /// is logged and `None` too.
+    pub fn optional<T: Expected>(&self, at: &[At], field: Lax<T>) -> Option<T> {
+        match field {
+            Lax::Value(v) => Some(v),
+            Lax::Absent => None,
+            Lax::Wrong => {
+                self.unexpected(at, T::EXPECTED.name);
+                None
+            }
+        }
+    }
+
+    /// Logs that the field at `at` is not the `expected` type and is left
+    /// out of the envelope (the verbatim payload keeps it).
+    pub fn unexpected(&self, at: &[At], expected: &str) {
+        tracing::warn!(
+            provider = self.provider,
+            field = %Path(at),
+            expected,
+            "field of an unexpected type left out of the normalized data"
+        );
+    }
+
+    /// Whether any problem was recorded.
+    pub fn has_problems(&self) -> bool {
+        !self.errors.is_empty()
+    }
+
+    /// `Ok(value)` when no problem was recorded, else every problem.
+    pub fn finish<T>(self, value: Option<T>) -> Result<T, Vec<Detail>> {
+        match value {
+            Some(v) if self.errors.is_empty() => Ok(v),
+            _ if self.errors.is_empty() => Err(vec![Detail {
+                loc: loc(&[]),
+                msg: "Input does not match the expected shape".into(),
+                kind: "value_error".into(),
+            }]),
+            _ => Err(self.errors),
+        }
+    }
 }
 
 /// The JSON type a field must have.
@@ -309,7 +655,7 @@ impl<'de> Deserialize<'de> for Fields<'de> {
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Fields<'de>, A::Error> {
                 let mut fields = Vec::with_capacity(map.size_hint().unwrap_or(8));
-                while let Some(Key(k)) = map.next_key()? {
+                while let Some(Text(k)) = map.next_key()? {
                     fields.push((k, map.next_value::<&'de RawValue>()?));
                 }
                 Ok(Fields(fields))
@@ -371,7 +717,9 @@ impl<'a> Obj<'a> {
     fn string(&self, c: &mut Checker, key: &str, required: bool) -> Option<Cow<'a, str>> {
         let raw = self.get(c, key, Expect::Str, required)?;
         // A string literal that passed the strict parse always decodes.
-        serde_json::from_str::<Key<'a>>(raw.get()).ok().map(|k| k.0)
+        serde_json::from_str::<Text<'a>>(raw.get())
+            .ok()
+            .map(|t| t.0)
     }
 
     /// A required, non-empty string.
@@ -515,6 +863,162 @@ mod tests {
             "}".repeat(MAX_DEPTH + 1)
         );
         assert!(invalid(deep_obj.as_bytes()));
+    }
+
+    #[derive(Debug, Default, Deserialize)]
+    #[serde(default)]
+    struct Sample<'a> {
+        #[serde(borrow)]
+        s: Lax<Text<'a>>,
+        n: Lax<Int<i64>>,
+        u: Lax<Int<u64>>,
+        #[serde(borrow)]
+        o: Lax<Object<Inner<'a>>>,
+        #[serde(borrow)]
+        arr: Lax<Vec<Lax<Object<Inner<'a>>>>>,
+        any: Lax<de::IgnoredAny>,
+    }
+
+    #[derive(Debug, Default, Deserialize, PartialEq)]
+    #[serde(default)]
+    struct Inner<'a> {
+        #[serde(borrow)]
+        k: Lax<Text<'a>>,
+    }
+
+    fn sample(text: &str) -> Sample<'_> {
+        Reader::new("test").root(text).unwrap()
+    }
+
+    #[test]
+    fn lax_fields_never_fail_the_read() {
+        let s = sample(r#"{"s":1,"n":"1","u":-1,"o":[],"arr":{},"any":null,"extra":[{}]}"#);
+        assert_eq!(s.s, Lax::Wrong);
+        assert_eq!(s.n, Lax::Wrong);
+        assert_eq!(s.u, Lax::Wrong);
+        assert!(matches!(s.o, Lax::Wrong));
+        assert!(matches!(s.arr, Lax::Wrong));
+        assert!(!s.any.is_present());
+
+        let s = sample(r#"{"s":null,"n":null}"#);
+        assert_eq!((s.s, s.n, s.u), (Lax::Absent, Lax::Absent, Lax::Absent));
+        assert!(matches!(s.o, Lax::Absent));
+        assert!(matches!(s.arr, Lax::Absent));
+
+        let s =
+            sample(r#"{"s":"x","o":{"k":"v","z":1},"arr":[{"k":"a"},4,null,{"k":5}],"any":[]}"#);
+        assert_eq!(s.s.value().as_deref(), Some("x"));
+        let Lax::Value(Object(inner)) = s.o else {
+            panic!("o is an object")
+        };
+        assert_eq!(inner.k.value().as_deref(), Some("v"));
+        let Lax::Value(items) = s.arr else {
+            panic!("arr is an array")
+        };
+        let kinds: Vec<&str> = items
+            .iter()
+            .map(|i| match i {
+                Lax::Value(Object(Inner { k: Lax::Value(_) })) => "text",
+                Lax::Value(Object(Inner { k: Lax::Wrong })) => "wrong text",
+                Lax::Value(_) => "object",
+                Lax::Wrong => "wrong",
+                Lax::Absent => "absent",
+            })
+            .collect();
+        assert_eq!(kinds, ["text", "wrong", "absent", "wrong text"]);
+        assert!(s.any.is_present());
+    }
+
+    #[test]
+    fn integers_in_any_form() {
+        for (text, want) in [
+            ("1", Some(1)),
+            ("1.0", Some(1)),
+            ("1e0", Some(1)),
+            ("-2.0", Some(-2)),
+            ("45678901.0", Some(45_678_901)),
+            ("4.5678901E7", Some(45_678_901)),
+            ("1.5", None),
+            ("9223372036854775807", Some(i64::MAX)),
+            ("9223372036854775808", None),
+            ("99999999999999999999", None),
+            ("1e300", None),
+            ("\"1\"", None),
+            ("true", None),
+        ] {
+            let got = serde_json::from_str::<Int<i64>>(text).ok().map(|i| i.0);
+            assert_eq!(got, want, "{text}");
+        }
+        let u = |text: &str| serde_json::from_str::<Int<u64>>(text).ok().map(|i| i.0);
+        assert_eq!(u("18446744073709551615"), Some(u64::MAX));
+        assert_eq!(u("45678901.0"), Some(45_678_901));
+        assert_eq!(u("-1"), None);
+        assert_eq!(u("-1.0"), None);
+    }
+
+    #[test]
+    fn objects_are_never_read_from_arrays() {
+        // A derived struct alone would take `["v"]` positionally.
+        assert!(serde_json::from_str::<Inner<'_>>(r#"["v"]"#).is_ok());
+        assert!(serde_json::from_str::<Object<Inner<'_>>>(r#"["v"]"#).is_err());
+        for text in ["[]", "1", "\"s\"", "null", "true"] {
+            let mut r = Reader::new("test");
+            assert!(r.root::<Inner<'_>>(text).is_none(), "{text}");
+            let errs = r.finish::<()>(None).unwrap_err();
+            assert_eq!(errs.len(), 1);
+            assert_eq!(errs[0].kind, "model_attributes_type");
+            assert_eq!(serde_json::to_string(&errs[0].loc).unwrap(), r#"["body"]"#);
+        }
+    }
+
+    #[test]
+    fn text_borrows_unless_escaped() {
+        let s = sample(r#"{"s":"plain","o":{"k":"a\"b\u00e9"}}"#);
+        let Lax::Value(Text(plain)) = s.s else {
+            panic!("s is a string")
+        };
+        assert!(matches!(plain, Cow::Borrowed("plain")));
+        let Lax::Value(Object(inner)) = s.o else {
+            panic!("o is an object")
+        };
+        let Lax::Value(Text(escaped)) = inner.k else {
+            panic!("k is a string")
+        };
+        assert!(matches!(&escaped, Cow::Owned(s) if s == "a\"bé"));
+    }
+
+    #[test]
+    fn reader_reports_required_and_skips_optional() {
+        let s = sample(r#"{"s":"","n":1.5,"u":7.0}"#);
+        let mut r = Reader::new("test");
+        assert_eq!(r.required_text(&[At::Key("s")], s.s), None);
+        assert_eq!(r.required(&[At::Key("n")], s.n), None);
+        assert_eq!(r.required(&[At::Key("u")], s.u), Some(Int(7)));
+        assert!(
+            r.required(&[At::Key("o"), At::Key("k")], Lax::<Text<'_>>::Absent)
+                .is_none()
+        );
+        assert!(r.has_problems());
+        let before = r.errors.len();
+        let wrong: Lax<Int<u64>> = Lax::Wrong;
+        let at = [At::Key("arr"), At::Index(0), At::Key("u")];
+        assert_eq!(r.optional(&at, wrong), None);
+        assert_eq!(r.optional(&at, Lax::<Int<u64>>::Absent), None);
+        assert_eq!(r.optional(&at, Lax::Value(Int(3u64))), Some(Int(3)));
+        assert_eq!(r.errors.len(), before, "optional fields are never problems");
+        assert_eq!(Path(&at).to_string(), "arr[0].u");
+        let errors = r.finish(Some(())).unwrap_err();
+        assert_eq!(
+            serde_json::to_value(&errors).unwrap(),
+            serde_json::json!([
+                {"loc": ["body", "s"], "msg": "String should have at least 1 character", "type": "string_too_short"},
+                {"loc": ["body", "n"], "msg": "Input should be a valid integer", "type": "int_type"},
+                {"loc": ["body", "o", "k"], "msg": "Field required", "type": "missing"},
+            ])
+        );
+        assert_eq!(Reader::new("test").finish(Some(5)), Ok(5));
+        let unexplained = Reader::new("test").finish::<()>(None).unwrap_err();
+        assert_eq!(unexplained[0].kind, "value_error");
     }
 
     #[test]
