@@ -283,8 +283,7 @@ fn stages(c: &mut Criterion) {
     });
     g.bench_function("normalize", |b| {
         b.iter(|| {
-            provider
-                .normalize(black_box(text), &verified)
+            Redner::normalize(black_box(text), &verified)
                 .unwrap()
                 .subject
                 .len()

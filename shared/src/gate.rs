@@ -304,9 +304,7 @@ impl<P: Provider, S: Sink> Gate<P, S> {
         let provider = self.provider();
         let verified = provider.verify(&inbound)?;
         let text = parse_strict(verified.body())?;
-        let normalized = provider
-            .normalize(text, &verified)
-            .map_err(Rejection::InvalidPayload)?;
+        let normalized = P::normalize(text, &verified).map_err(Rejection::InvalidPayload)?;
 
         let id = event_id(P::SLUG, verified.body());
         // The JSON text goes into the envelope as it is (see below); a body

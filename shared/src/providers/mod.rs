@@ -59,9 +59,12 @@ pub trait Provider: Send + Sync + Sized + fmt::Debug + 'static {
     /// Authenticates the raw request.
     fn verify<'a>(&self, req: &Inbound<'a>) -> Result<Verified<'a>, AuthError>;
 
-    /// Validates the strict-parsed JSON `text` of a verified body and maps it
-    /// onto the envelope's fields; every schema problem is reported.
-    fn normalize(&self, text: &str, verified: &Verified<'_>) -> Result<Normalized, Vec<Detail>>;
+    /// Reads the strict-parsed JSON `text` (any JSON value) of a verified
+    /// body and maps it onto the envelope's fields. Only the fields the
+    /// envelope uses are read, leniently; every problem with a required one
+    /// is reported. Needs no keys, so a delivery can be normalized again
+    /// without any configured.
+    fn normalize(text: &str, verified: &Verified<'_>) -> Result<Normalized, Vec<Detail>>;
 }
 
 /// Logs a value hookgate does not know yet and returns `Outcome::Unknown`,

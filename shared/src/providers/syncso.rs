@@ -92,7 +92,7 @@ impl Provider for Syncso {
         }
     }
 
-    fn normalize(&self, text: &str, verified: &Verified<'_>) -> Result<Normalized, Vec<Detail>> {
+    fn normalize(text: &str, verified: &Verified<'_>) -> Result<Normalized, Vec<Detail>> {
         let mut c = Checker::new();
         let Some(root) = c.root(text) else {
             return c.finish(None);
@@ -269,7 +269,7 @@ mod tests {
                 signed_at,
             },
         );
-        provider(&[]).unwrap().normalize(text, &v)
+        Syncso::normalize(text, &v)
     }
 
     fn normalize(text: &str) -> Result<Normalized, Vec<Detail>> {
