@@ -6,9 +6,11 @@
 //! `{"event", "asset_id", "version_id", "version_locale"}`. Panjaya sends no
 //! event time, so the envelope carries the time of receipt.
 
+use serde::Deserialize;
+
 use crate::config::{ConfigError, Source, Vars};
 use crate::envelope::{ErrorInfo, Outcome, Resource};
-use crate::json::{Checker, Detail};
+use crate::json::{At, Detail, Lax, Reader, Text};
 use crate::secrets::SecretVar;
 use crate::verify::{AuthError, Es256Scheme, Inbound, Verified, Verifier};
 
@@ -61,19 +63,19 @@ impl Provider for Panjaya {
     }
 
     fn normalize(text: &str, _verified: &Verified<'_>) -> Result<Normalized, Vec<Detail>> {
-        let mut c = Checker::new();
-        let Some(root) = c.root(text) else {
-            return c.finish(None);
+        let mut r = Reader::new(Self::SLUG);
+        let Some(body) = r.root::<Body<'_>>(text) else {
+            return r.finish(None);
         };
-        let event = root.req_str(&mut c, "event");
-        let asset_id = root.req_str(&mut c, "asset_id");
-        let version_id = root.opt_str(&mut c, "version_id");
-        root.opt_str(&mut c, "version_locale");
-        let (Some(event), Some(asset_id)) = (event, asset_id) else {
-            return c.finish(None);
-        };
+        let event = r.required_text(&[At::Key("event")], body.event);
+        let asset_id = r.required_text(&[At::Key("asset_id")], body.asset_id);
         // An empty version id names nothing; the asset is what remains.
-        let version_id = version_id.filter(|v| !v.is_empty());
+        let version_id = r
+            .optional(&[At::Key("version_id")], body.version_id)
+            .filter(|v| !v.is_empty());
+        let (Some(event), Some(asset_id)) = (event, asset_id) else {
+            return r.finish(None);
+        };
         let resource = match version_id {
             Some(version) => Resource {
                 kind: "version".into(),
@@ -87,7 +89,7 @@ impl Provider for Panjaya {
             },
         };
         let outcome = outcome(&event);
-        c.finish(Some(Normalized {
+        r.finish(Some(Normalized {
             type_suffix: event.to_string(),
             subject: resource.id.clone(),
             time: None,
@@ -103,6 +105,18 @@ impl Provider for Panjaya {
             event: event.into_owned(),
         }))
     }
+}
+
+/// What hookgate reads of a callback; `version_locale` is not one of them.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct Body<'a> {
+    #[serde(borrow)]
+    event: Lax<Text<'a>>,
+    #[serde(borrow)]
+    asset_id: Lax<Text<'a>>,
+    #[serde(borrow)]
+    version_id: Lax<Text<'a>>,
 }
 
 /// Panjaya's events, in the order a version goes through them.
@@ -212,28 +226,108 @@ mod tests {
         }
     }
 
-    #[test]
-    fn shape_errors_are_all_reported() {
-        let errs = normalize(r#"{"event":7,"version_id":5,"version_locale":["fr"]}"#).unwrap_err();
-        let locs: Vec<String> = errs
+    fn problems(text: &str) -> Vec<String> {
+        normalize(text)
+            .unwrap_err()
             .iter()
             .map(|d| format!("{}:{}", serde_json::to_string(&d.loc).unwrap(), d.kind))
-            .collect();
+            .collect()
+    }
+
+    #[test]
+    fn extra_fields_and_fields_not_read_are_never_checked() {
+        let n = normalize(
+            r#"{"event":"version_ready","asset_id":"a_1","version_id":"v_2","version_locale":["fr"],"progress":0.5,"meta":{"x":null}}"#,
+        )
+        .unwrap();
+        assert_eq!(n.subject, "v_2");
+        assert_eq!(n.outcome, Outcome::ActionRequired);
+        let n =
+            normalize(r#"{"asset_id":"a_1","version_locale":7,"event":"version_failed"}"#).unwrap();
+        assert_eq!(n.resource.kind, "asset");
+        assert_eq!(n.outcome, Outcome::Failed);
+    }
+
+    #[test]
+    fn wrong_typed_version_id_is_left_out() {
+        for version in ["5", "5.0", "{}", "[\"v\"]", "true"] {
+            let text =
+                format!(r#"{{"event":"version_ready","asset_id":"a_1","version_id":{version}}}"#);
+            let n = normalize(&text).unwrap();
+            assert_eq!(
+                n.resource,
+                Resource {
+                    kind: "asset".into(),
+                    id: "a_1".into(),
+                    parent: None
+                },
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn escaped_text_is_decoded() {
+        let n = normalize(
+            r#"{"event":"version_gener\u0061ted","asset_id":"a\/1","version_id":"v\u00e9"}"#,
+        )
+        .unwrap();
+        assert_eq!(n.event, "version_generated");
+        assert_eq!(n.outcome, Outcome::Succeeded);
+        assert_eq!(n.resource.parent.as_deref(), Some("a/1"));
+        assert_eq!(n.subject, "vé");
+    }
+
+    #[test]
+    fn required_field_problems_are_all_reported() {
+        // Only `event` and `asset_id` are required; `version_id` and
+        // `version_locale` are not problems, whatever their type.
         assert_eq!(
-            locs,
+            problems(r#"{"event":7,"version_id":5,"version_locale":["fr"]}"#),
             [
                 r#"["body","event"]:string_type"#,
                 r#"["body","asset_id"]:missing"#,
-                r#"["body","version_id"]:string_type"#,
-                r#"["body","version_locale"]:string_type"#,
             ]
         );
-        let errs = normalize(r#"{"event":"","asset_id":""}"#).unwrap_err();
-        assert!(errs.iter().all(|d| d.kind == "string_too_short"));
-        assert_eq!(errs.len(), 2);
-        assert!(normalize(r#"{"event":"version_ready","asset_id":null}"#).is_err());
-        assert!(normalize("[]").is_err());
-        assert!(normalize("\"version_ready\"").is_err());
+        assert_eq!(
+            problems(r#"{"event":"","asset_id":""}"#),
+            [
+                r#"["body","event"]:string_too_short"#,
+                r#"["body","asset_id"]:string_too_short"#,
+            ]
+        );
+        assert_eq!(
+            problems(r#"{"event":"version_ready","asset_id":null}"#),
+            [r#"["body","asset_id"]:missing"#]
+        );
+        assert_eq!(
+            problems(r#"{"event":null,"asset_id":1.0}"#),
+            [
+                r#"["body","event"]:missing"#,
+                r#"["body","asset_id"]:string_type"#,
+            ]
+        );
+        let errs = normalize("{}").unwrap_err();
+        assert_eq!(
+            serde_json::to_value(&errs).unwrap(),
+            serde_json::json!([
+                {"loc": ["body", "event"], "msg": "Field required", "type": "missing"},
+                {"loc": ["body", "asset_id"], "msg": "Field required", "type": "missing"},
+            ])
+        );
+        for root in [
+            "[]",
+            "[\"version_ready\",\"a_1\"]",
+            "\"version_ready\"",
+            "null",
+            "1",
+        ] {
+            assert_eq!(
+                problems(root),
+                [r#"["body"]:model_attributes_type"#],
+                "{root}"
+            );
+        }
     }
 
     fn config(keys: Option<&str>) -> Result<Panjaya, ConfigError> {
