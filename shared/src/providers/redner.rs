@@ -1,9 +1,11 @@
 //! Redner (transcription, translation, voice-over, dubbing): HMAC-SHA256 of
 //! the raw body in `X-Redner-Signature: sha256=<hex>`.
 
+use serde::Deserialize;
+
 use crate::config::{ConfigError, Source, Vars};
 use crate::envelope::{ErrorInfo, Outcome, Output, Resource};
-use crate::json::{Checker, Detail};
+use crate::json::{At, Detail, Int, Lax, Object, Reader, Text};
 use crate::secrets::SecretVar;
 use crate::verify::hmac::{Encoding, Prefix, secrets_from};
 use crate::verify::{AuthError, HmacScheme, Inbound, SignatureFormat, Verified, Verifier};
@@ -54,50 +56,34 @@ impl Provider for Redner {
     }
 
     fn normalize(text: &str, _verified: &Verified<'_>) -> Result<Normalized, Vec<Detail>> {
-        let mut c = Checker::new();
-        let Some(root) = c.root(text) else {
-            return c.finish(None);
+        let mut r = Reader::new(Self::SLUG);
+        let Some(body) = r.root::<Body<'_>>(text) else {
+            return r.finish(None);
         };
-        let event = root.req_str(&mut c, "event");
-        let timestamp = root.req_str(&mut c, "timestamp");
-        let data = root.req_obj(&mut c, "data");
-        let Some(data) = data else {
-            return c.finish(None);
+        let event = r.required_text(&[At::Key("event")], body.event);
+        let data = r.required(&[At::Key("data")], body.data);
+        // `timestamp` may be late or garbled: receipt time stands in.
+        let time = r
+            .optional(&[At::Key("timestamp")], body.timestamp)
+            .and_then(|t| parse_time(&t));
+        let Some(Object(data)) = data else {
+            return r.finish(None);
         };
-        let job_id = data.req_str(&mut c, "jobId");
-        let status = data.req_str(&mut c, "status");
-        data.opt_str(&mut c, "apiProduct");
-        data.opt_num(&mut c, "duration");
-        data.opt_num(&mut c, "wordCount");
-        data.opt_num(&mut c, "cost");
-        let outputs: Vec<Output> = data
-            .opt_objects(&mut c, "outputs")
-            .iter()
-            .filter_map(|o| {
-                let url = o.req_str(&mut c, "url");
-                let expires_at = o.opt_str(&mut c, "expiresAt").and_then(|s| parse_time(&s));
-                let size_bytes = o
-                    .opt_int(&mut c, "sizeBytes")
-                    .and_then(|n| u64::try_from(n).ok());
-                Some(Output {
-                    url: url?.into_owned(),
-                    expires_at,
-                    size_bytes,
-                })
-            })
-            .collect();
-        let (Some(event), Some(timestamp), Some(job_id), Some(status)) =
-            (event, timestamp, job_id, status)
-        else {
-            return c.finish(None);
+        let job_id = r.required_text(&[At::Key("data"), At::Key("jobId")], data.job_id);
+        let status = r
+            .optional(&[At::Key("data"), At::Key("status")], data.status)
+            .filter(|s| !s.is_empty());
+        let outputs = outputs(&r, data.outputs);
+        let (Some(event), Some(job_id)) = (event, job_id) else {
+            return r.finish(None);
         };
-        let outcome = outcome(&event, &status);
+        let outcome = outcome(&event, status.as_deref());
         let failed = outcome == Outcome::Failed;
-        c.finish(Some(Normalized {
+        r.finish(Some(Normalized {
             type_suffix: event.to_string(),
             event: event.into_owned(),
             subject: job_id.to_string(),
-            time: parse_time(&timestamp),
+            time,
             outcome,
             resource: Resource {
                 kind: "job".into(),
@@ -105,18 +91,89 @@ impl Provider for Redner {
                 parent: None,
             },
             error: failed.then(|| ErrorInfo {
-                code: Some(status.to_string()),
+                code: status.as_ref().map(ToString::to_string),
                 message: None,
             }),
-            status: Some(status.into_owned()),
+            status: status.map(Text::into_owned),
             outputs,
         }))
     }
 }
 
+/// What hookgate reads of a delivery: `apiProduct`, `duration`, `wordCount`
+/// and `cost` are not among it.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct Body<'a> {
+    #[serde(borrow)]
+    event: Lax<Text<'a>>,
+    #[serde(borrow)]
+    timestamp: Lax<Text<'a>>,
+    #[serde(borrow)]
+    data: Lax<Object<Data<'a>>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct Data<'a> {
+    #[serde(borrow, rename = "jobId")]
+    job_id: Lax<Text<'a>>,
+    #[serde(borrow)]
+    status: Lax<Text<'a>>,
+    #[serde(borrow)]
+    outputs: Lax<Vec<Lax<Object<OutputItem<'a>>>>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct OutputItem<'a> {
+    #[serde(borrow)]
+    url: Lax<Text<'a>>,
+    #[serde(borrow, rename = "expiresAt")]
+    expires_at: Lax<Text<'a>>,
+    #[serde(rename = "sizeBytes")]
+    size_bytes: Lax<Int<u64>>,
+}
+
+/// The produced files; an item without a usable URL is logged and skipped,
+/// the other fields of an item are each left out when unusable.
+fn outputs(r: &Reader, items: Lax<Vec<Lax<Object<OutputItem<'_>>>>>) -> Vec<Output> {
+    const OUTPUTS: At = At::Key("outputs");
+    let data = At::Key("data");
+    let Some(items) = r.optional(&[data, OUTPUTS], items) else {
+        return Vec::new();
+    };
+    items
+        .into_iter()
+        .enumerate()
+        .filter_map(|(i, item)| {
+            let at = |key| [data, OUTPUTS, At::Index(i), At::Key(key)];
+            // A `null` item is as useless as a string one: both are skipped.
+            let Lax::Value(Object(item)) = item else {
+                r.unexpected(&[data, OUTPUTS, At::Index(i)], "object");
+                return None;
+            };
+            let url = match item.url {
+                Lax::Value(url) if !url.is_empty() => url,
+                _ => {
+                    r.unexpected(&at("url"), "non-empty string");
+                    return None;
+                }
+            };
+            Some(Output {
+                url: url.into_owned(),
+                expires_at: r
+                    .optional(&at("expiresAt"), item.expires_at)
+                    .and_then(|t| parse_time(&t)),
+                size_bytes: r.optional(&at("sizeBytes"), item.size_bytes).map(|n| n.0),
+            })
+        })
+        .collect()
+}
+
 /// Redner's event names say where a job is; its failure statuses are the
 /// more specific word, so they win.
-fn outcome(event: &str, status: &str) -> Outcome {
+fn outcome(event: &str, status: Option<&str>) -> Outcome {
     const KNOWN_STATUSES: [&str; 11] = [
         "created",
         "transcribing",
@@ -130,11 +187,13 @@ fn outcome(event: &str, status: &str) -> Outcome {
         "failed",
         "rejected",
     ];
-    if matches!(status, "failed" | "rejected") {
-        return Outcome::Failed;
-    }
-    if !KNOWN_STATUSES.contains(&status) {
-        unknown(Redner::SLUG, "status", status);
+    if let Some(status) = status {
+        if matches!(status, "failed" | "rejected") {
+            return Outcome::Failed;
+        }
+        if !KNOWN_STATUSES.contains(&status) {
+            unknown(Redner::SLUG, "status", status);
+        }
     }
     match event {
         "job.created" => Outcome::Created,
@@ -212,27 +271,131 @@ mod tests {
         assert_eq!(n.time, None);
     }
 
-    #[test]
-    fn shape_errors_are_all_reported() {
-        let errs = normalize(r#"{"event":1,"data":{"jobId":"","status":"x","cost":"free","outputs":[{"sizeBytes":"big"}]}}"#)
-            .unwrap_err();
-        let locs: Vec<String> = errs
+    fn problems(text: &str) -> Vec<String> {
+        normalize(text)
+            .unwrap_err()
             .iter()
             .map(|d| format!("{}:{}", serde_json::to_string(&d.loc).unwrap(), d.kind))
+            .collect()
+    }
+
+    #[test]
+    fn integral_floats_nulls_and_extra_fields() {
+        let n = normalize(
+            r#"{"event":"job.completed","timestamp":null,"id":"evt_1","data":{"jobId":"j1","status":"transcribed","apiProduct":null,"duration":"2m","wordCount":1.5,"cost":{"usd":1},"language":"fr","outputs":[{"url":"https://x/a.srt","expiresAt":null,"sizeBytes":45678901.0,"format":"srt"},{"url":"https://x/b.txt","sizeBytes":1e3}]}}"#,
+        )
+        .unwrap();
+        assert_eq!(n.time, None);
+        assert_eq!(n.outcome, Outcome::Succeeded);
+        assert_eq!(n.status.as_deref(), Some("transcribed"));
+        let got: Vec<(&str, Option<u64>, bool)> = n
+            .outputs
+            .iter()
+            .map(|o| (o.url.as_str(), o.size_bytes, o.expires_at.is_some()))
             .collect();
         assert_eq!(
-            locs,
+            got,
             [
-                r#"["body","event"]:string_type"#,
-                r#"["body","timestamp"]:missing"#,
-                r#"["body","data","jobId"]:string_too_short"#,
-                r#"["body","data","cost"]:float_type"#,
-                r#"["body","data","outputs",0,"url"]:missing"#,
-                r#"["body","data","outputs",0,"sizeBytes"]:int_type"#,
+                ("https://x/a.srt", Some(45_678_901), false),
+                ("https://x/b.txt", Some(1000), false)
             ]
         );
-        assert!(normalize(r#"{"event":"job.created","timestamp":"t"}"#).is_err());
-        assert!(normalize(r#"{"event":"job.created","timestamp":"t","data":[]}"#).is_err());
-        assert!(normalize("[]").is_err());
+    }
+
+    #[test]
+    fn optional_fields_may_be_missing() {
+        let n = normalize(r#"{"event":"job.processing","data":{"jobId":"j2"}}"#).unwrap();
+        assert_eq!(n.subject, "j2");
+        assert_eq!((n.time, n.status), (None, None));
+        assert_eq!(n.outcome, Outcome::Processing);
+        assert!(n.outputs.is_empty());
+        // Without a status the event says it failed; there is no code.
+        let n =
+            normalize(r#"{"event":"job.failed","data":{"jobId":"j2","outputs":null}}"#).unwrap();
+        assert_eq!(n.outcome, Outcome::Failed);
+        assert_eq!(
+            n.error,
+            Some(ErrorInfo {
+                code: None,
+                message: None
+            })
+        );
+        let n =
+            normalize(r#"{"event":"job.completed","data":{"jobId":"j2","status":""}}"#).unwrap();
+        assert_eq!((n.status, n.outcome), (None, Outcome::Succeeded));
+    }
+
+    #[test]
+    fn wrong_typed_optional_fields_are_left_out() {
+        let n = normalize(
+            r#"{"event":"job.failed","timestamp":1732365296,"data":{"jobId":"j3","status":7,"outputs":[{"url":"https://x/ok","expiresAt":3600,"sizeBytes":"big"},{"url":5},{"sizeBytes":1},"https://x/str",null,[],{"url":""},{"url":"https://x/neg","sizeBytes":-1},{"url":"https://x/frac","sizeBytes":1.5}]}}"#,
+        )
+        .unwrap();
+        assert_eq!(n.time, None);
+        assert_eq!(n.status, None);
+        assert_eq!(n.outcome, Outcome::Failed);
+        let got: Vec<(&str, Option<u64>)> = n
+            .outputs
+            .iter()
+            .map(|o| (o.url.as_str(), o.size_bytes))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("https://x/ok", None),
+                ("https://x/neg", None),
+                ("https://x/frac", None)
+            ]
+        );
+        assert!(n.outputs.iter().all(|o| o.expires_at.is_none()));
+        let n =
+            normalize(r#"{"event":"job.completed","data":{"jobId":"j3","outputs":{"url":"x"}}}"#)
+                .unwrap();
+        assert!(n.outputs.is_empty());
+    }
+
+    #[test]
+    fn required_field_problems_are_all_reported() {
+        // `cost`, `sizeBytes` and a missing `url` are no longer problems.
+        let errs = normalize(
+            r#"{"event":1,"data":{"jobId":"","status":"x","cost":"free","outputs":[{"sizeBytes":"big"}]}}"#,
+        )
+        .unwrap_err();
+        assert_eq!(
+            serde_json::to_value(&errs).unwrap(),
+            serde_json::json!([
+                {"loc": ["body", "event"], "msg": "Input should be a valid string", "type": "string_type"},
+                {"loc": ["body", "data", "jobId"], "msg": "String should have at least 1 character", "type": "string_too_short"},
+            ])
+        );
+        assert_eq!(
+            problems(r#"{"event":"job.created","timestamp":"t"}"#),
+            [r#"["body","data"]:missing"#]
+        );
+        assert_eq!(
+            problems(r#"{"event":"job.created","data":null}"#),
+            [r#"["body","data"]:missing"#]
+        );
+        assert_eq!(
+            problems(r#"{"timestamp":"t","data":[]}"#),
+            [
+                r#"["body","event"]:missing"#,
+                r#"["body","data"]:dict_type"#
+            ]
+        );
+        assert_eq!(
+            problems(r#"{"event":"job.created","data":{"jobId":42,"status":"created"}}"#),
+            [r#"["body","data","jobId"]:string_type"#]
+        );
+        assert_eq!(
+            problems(r#"{"event":"","data":{"status":"created"}}"#),
+            [
+                r#"["body","event"]:string_too_short"#,
+                r#"["body","data","jobId"]:missing"#
+            ]
+        );
+        for root in ["[]", "[\"job.created\"]", "null", "\"job.created\""] {
+            assert_eq!(problems(root), [r#"["body"]:model_attributes_type"#]);
+        }
     }
 }
