@@ -15,13 +15,13 @@
 //! delivery can be replayed; a replay has the same body, hence the same
 //! event id, and consumers drop it as a duplicate.
 
-use std::borrow::Cow;
-
 use chrono::DateTime;
+use serde::Deserialize;
+use serde::de::IgnoredAny;
 
 use crate::config::{ConfigError, Source, Vars};
 use crate::envelope::{ErrorInfo, Outcome, Output, Resource};
-use crate::json::{Checker, Detail, Obj};
+use crate::json::{At, Detail, Lax, Reader, Text};
 use crate::secrets::SecretVar;
 use crate::verify::hmac::{Encoding, Prefix, secrets_from};
 use crate::verify::{
@@ -93,27 +93,41 @@ impl Provider for Syncso {
     }
 
     fn normalize(text: &str, verified: &Verified<'_>) -> Result<Normalized, Vec<Detail>> {
-        let mut c = Checker::new();
-        let Some(root) = c.root(text) else {
-            return c.finish(None);
+        let mut r = Reader::new(Self::SLUG);
+        let Some(body) = r.root::<Body<'_>>(text) else {
+            return r.finish(None);
         };
-        // Generations write `createdAt` and carry no metrics; batches write
-        // `created_at` and always carry metrics.
-        let read = if root.has("metrics") || root.has("created_at") {
-            batch(&mut c, &root)
-        } else {
-            generation(&mut c, &root)
+        let kind = body.kind();
+        let id = r.required_text(&[At::Key("id")], body.id);
+        let status = r.required_text(&[At::Key("status")], body.status);
+        let mut urls = vec![(At::Key("outputUrl"), body.output_url)];
+        let mut error = None;
+        if kind == Kind::Generation {
+            urls.push((At::Key("segmentOutputUrl"), body.segment_output_url));
+            let code = present(r.optional(&[At::Key("error_code")], body.error_code));
+            let message = present(r.optional(&[At::Key("error")], body.error));
+            error = (code.is_some() || message.is_some()).then_some(ErrorInfo { code, message });
+        }
+        let outputs = urls
+            .into_iter()
+            .filter_map(|(at, url)| present(r.optional(&[at], url)))
+            .map(|url| Output {
+                url,
+                expires_at: None,
+                size_bytes: None,
+            })
+            .collect();
+        let (Some(id), Some(status)) = (id, status) else {
+            return r.finish(None);
         };
-        let Some(read) = read.filter(|_| !c.has_errors()) else {
-            return c.finish(None);
-        };
-        let outcome = outcome(&read.status);
-        c.finish(Some(Normalized {
+        let kind = kind.name();
+        let outcome = outcome(&status);
+        r.finish(Some(Normalized {
             // ASCII-only lowercasing keeps the length and leaves any other
             // text as sent; the gate escapes what SQS cannot carry.
-            type_suffix: format!("{}.{}", read.kind, read.status.to_ascii_lowercase()),
-            event: read.status.clone(),
-            subject: read.id.clone(),
+            type_suffix: format!("{kind}.{}", status.to_ascii_lowercase()),
+            event: status.to_string(),
+            subject: id.to_string(),
             // `t` is when sync.so signed this delivery: the closest thing to
             // an event time it sends (`createdAt` is when the job began).
             time: verified
@@ -122,110 +136,81 @@ impl Provider for Syncso {
                 .and_then(|t| DateTime::from_timestamp(t, 0)),
             outcome,
             resource: Resource {
-                kind: read.kind.into(),
-                id: read.id,
+                kind: kind.into(),
+                id: id.into_owned(),
                 parent: None,
             },
-            status: Some(read.status),
-            outputs: read.outputs,
-            error: read.error,
+            status: Some(status.into_owned()),
+            outputs,
+            error,
         }))
     }
 }
 
-/// What either payload kind contributes to the envelope.
-struct Read {
-    kind: &'static str,
-    id: String,
-    status: String,
-    outputs: Vec<Output>,
-    error: Option<ErrorInfo>,
+/// What hookgate reads of either payload kind, and the keys that tell the
+/// kinds apart (read for presence only, never type-checked). `model`,
+/// `input`, `options`, `createdAt`, `metrics`, `webhookUrl` and
+/// `outputDuration` are not otherwise read.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct Body<'a> {
+    #[serde(borrow)]
+    id: Lax<Text<'a>>,
+    #[serde(borrow)]
+    status: Lax<Text<'a>>,
+    #[serde(borrow, rename = "outputUrl")]
+    output_url: Lax<Text<'a>>,
+    #[serde(borrow, rename = "segmentOutputUrl")]
+    segment_output_url: Lax<Text<'a>>,
+    #[serde(borrow)]
+    error: Lax<Text<'a>>,
+    #[serde(borrow)]
+    error_code: Lax<Text<'a>>,
+    metrics: Lax<IgnoredAny>,
+    created_at: Lax<IgnoredAny>,
+    #[serde(rename = "createdAt")]
+    created_at_camel: Lax<IgnoredAny>,
+    model: Lax<IgnoredAny>,
+    input: Lax<IgnoredAny>,
 }
 
-/// A Generation Status Update.
-fn generation(c: &mut Checker, root: &Obj<'_>) -> Option<Read> {
-    let id = root.req_str(c, "id");
-    let status = root.req_str(c, "status");
-    root.req_str(c, "createdAt");
-    root.req_str(c, "model");
-    root.req_arr(c, "input");
-    let message = root.opt_str(c, "error");
-    let code = root.opt_str(c, "error_code");
-    root.opt_obj(c, "options");
-    root.opt_num(c, "outputDuration");
-    let output = root.opt_str(c, "outputUrl");
-    let segment = root.opt_str(c, "segmentOutputUrl");
-    root.opt_str(c, "webhookUrl");
+/// The two payload kinds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Generation,
+    Batch,
+}
 
-    let outputs = [output, segment]
-        .into_iter()
-        .filter_map(present)
-        .map(|url| Output {
-            url,
-            expires_at: None,
-            size_bytes: None,
-        })
-        .collect();
-    let (code, message) = (present(code), present(message));
-    let error = (code.is_some() || message.is_some()).then_some(ErrorInfo { code, message });
-    Some(Read {
-        kind: "generation",
-        id: id?.into_owned(),
-        status: status?.into_owned(),
-        outputs,
-        error,
-    })
+impl Kind {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Generation => "generation",
+            Self::Batch => "batch",
+        }
+    }
+}
+
+impl Body<'_> {
+    /// Only the keys that decide it, and only when not null: `metrics`
+    /// belongs to batches alone, `createdAt`, `model` and `input` to
+    /// generations alone; `created_at` says batch only when nothing says
+    /// generation, so a generation that gains a `created_at` stays one.
+    fn kind(&self) -> Kind {
+        let generation = self.created_at_camel.is_present()
+            || self.model.is_present()
+            || self.input.is_present();
+        if self.metrics.is_present() || (self.created_at.is_present() && !generation) {
+            Kind::Batch
+        } else {
+            Kind::Generation
+        }
+    }
 }
 
 /// The text of an optional string that says something: sync.so sends ""
 /// rather than null for "none".
-fn present(s: Option<Cow<'_, str>>) -> Option<String> {
-    s.filter(|s| !s.is_empty()).map(Cow::into_owned)
-}
-
-/// A Batch Status Update.
-fn batch(c: &mut Checker, root: &Obj<'_>) -> Option<Read> {
-    let id = root.req_str(c, "id");
-    let status = root.req_str(c, "status");
-    root.req_str(c, "created_at");
-    if let Some(metrics) = root.req_obj(c, "metrics") {
-        for count in [
-            "total_generations",
-            "success_count",
-            "failed_count",
-            "pending_count",
-        ] {
-            metrics.req_int(c, count);
-        }
-    }
-    // Required, but a batch still running has no results file yet, and
-    // refusing its update over an empty URL would lose the event.
-    let output = required_string(c, root, "outputUrl");
-    root.opt_str(c, "webhookUrl");
-    Some(Read {
-        kind: "batch",
-        id: id?.into_owned(),
-        status: status?.into_owned(),
-        outputs: present(output)
-            .map(|url| Output {
-                url,
-                expires_at: None,
-                size_bytes: None,
-            })
-            .into_iter()
-            .collect(),
-        error: None,
-    })
-}
-
-/// A required string that may be empty: absent or `null` is a problem.
-fn required_string<'a>(c: &mut Checker, obj: &Obj<'a>, key: &str) -> Option<Cow<'a, str>> {
-    match obj.raw(key) {
-        // `req_str` reports these as missing and as not a string.
-        None => obj.req_str(c, key),
-        Some(raw) if raw.get() == "null" => obj.req_str(c, key),
-        Some(_) => obj.opt_str(c, key),
-    }
+fn present(s: Option<Text<'_>>) -> Option<String> {
+    s.filter(|s| !s.is_empty()).map(Text::into_owned)
 }
 
 /// One status table for both kinds: batches use a subset of the
@@ -423,7 +408,126 @@ mod tests {
     }
 
     #[test]
-    fn generation_shape_errors_are_all_reported() {
+    fn generation_with_created_at_stays_a_generation() {
+        for text in [
+            r#"{"id":"g1","status":"COMPLETED","created_at":"2025-11-23T12:30:00Z","createdAt":"2025-11-23T12:30:00Z","model":"lipsync-2","input":[],"outputUrl":"https://example.com/o.mp4"}"#,
+            r#"{"id":"g1","status":"COMPLETED","created_at":"2025-11-23T12:30:00Z","model":"lipsync-2","outputUrl":"https://example.com/o.mp4"}"#,
+            r#"{"id":"g1","status":"COMPLETED","created_at":"t","input":[{"type":"video"}],"outputUrl":"https://example.com/o.mp4"}"#,
+        ] {
+            let n = normalize(text).unwrap();
+            assert_eq!(n.resource.kind, "generation", "{text}");
+            assert_eq!(n.type_suffix, "generation.completed");
+            assert_eq!(n.outputs.len(), 1);
+        }
+    }
+
+    #[test]
+    fn shape_is_decided_by_its_keys_with_values() {
+        let kind = |text: &str| normalize(text).unwrap().resource.kind;
+        // `metrics` of any type means a batch, even beside generation keys.
+        assert_eq!(
+            kind(r#"{"id":"b","status":"PENDING","metrics":{}}"#),
+            "batch"
+        );
+        assert_eq!(
+            kind(r#"{"id":"b","status":"PENDING","metrics":7,"model":"m"}"#),
+            "batch"
+        );
+        assert_eq!(
+            kind(r#"{"id":"b","status":"PENDING","created_at":"t"}"#),
+            "batch"
+        );
+        assert_eq!(
+            kind(r#"{"id":"b","status":"PENDING","created_at":5}"#),
+            "batch"
+        );
+        // Null keys decide nothing.
+        assert_eq!(
+            kind(
+                r#"{"id":"b","status":"PENDING","created_at":"t","model":null,"input":null,"createdAt":null}"#
+            ),
+            "batch"
+        );
+        assert_eq!(
+            kind(r#"{"id":"g","status":"PENDING","metrics":null,"created_at":null}"#),
+            "generation"
+        );
+        assert_eq!(kind(r#"{"id":"g","status":"PENDING"}"#), "generation");
+        assert_eq!(
+            kind(r#"{"id":"g","status":"PENDING","webhookUrl":"https://x","outputUrl":null}"#),
+            "generation"
+        );
+    }
+
+    #[test]
+    fn batch_with_null_output_and_sparse_metrics() {
+        for text in [
+            r#"{"id":"batch_91","status":"PROCESSING","created_at":"2025-11-23T12:00:00Z","metrics":{"total_generations":10,"success_count":3,"failed_count":0},"outputUrl":null}"#,
+            r#"{"id":"batch_91","status":"PROCESSING","created_at":"2025-11-23T12:00:00Z","metrics":{"total_generations":10.0,"success_count":"3","failed_count":null,"pending_count":7}}"#,
+            r#"{"id":"batch_91","status":"PROCESSING","metrics":[]}"#,
+        ] {
+            let n = normalize(text).unwrap();
+            assert_eq!(n.resource.kind, "batch", "{text}");
+            assert_eq!(n.type_suffix, "batch.processing");
+            assert_eq!(n.outcome, Outcome::Processing);
+            assert!(n.outputs.is_empty());
+            assert_eq!(n.error, None);
+        }
+    }
+
+    #[test]
+    fn fields_not_read_are_never_checked() {
+        let n = normalize(
+            r#"{"id":"g3","status":"COMPLETED","createdAt":1732365000,"model":["lipsync-2"],"input":{"type":"video"},"options":[],"outputDuration":"10s","webhookUrl":5,"metrics_extra":1,"outputUrl":"https://example.com/o.mp4","segmentOutputUrl":null}"#,
+        )
+        .unwrap();
+        assert_eq!(n.resource.kind, "generation");
+        assert_eq!(n.outcome, Outcome::Succeeded);
+        assert_eq!(n.outputs.len(), 1);
+        let n = normalize(
+            r#"{"id":"b4","status":"COMPLETED","created_at":20251123,"metrics":"n/a","webhookUrl":[],"outputUrl":"https://example.com/r.jsonl"}"#,
+        )
+        .unwrap();
+        assert_eq!(n.resource.kind, "batch");
+        assert_eq!(n.outputs[0].url, "https://example.com/r.jsonl");
+    }
+
+    #[test]
+    fn wrong_typed_optional_fields_are_left_out() {
+        let n = normalize(
+            r#"{"id":"g5","status":"FAILED","createdAt":"t","model":"m","input":[],"error":5,"error_code":"face_not_found","outputUrl":false,"segmentOutputUrl":"https://example.com/s.mp4"}"#,
+        )
+        .unwrap();
+        assert_eq!(n.outcome, Outcome::Failed);
+        assert_eq!(n.outputs.len(), 1);
+        assert_eq!(n.outputs[0].url, "https://example.com/s.mp4");
+        assert_eq!(
+            n.error,
+            Some(ErrorInfo {
+                code: Some("face_not_found".into()),
+                message: None
+            })
+        );
+        let n =
+            normalize(r#"{"id":"g6","status":"FAILED","model":"m","error":{},"error_code":[]}"#)
+                .unwrap();
+        assert_eq!(n.error, None);
+        let n = normalize(r#"{"id":"b","status":"PENDING","metrics":{},"outputUrl":{}}"#).unwrap();
+        assert!(n.outputs.is_empty());
+    }
+
+    #[test]
+    fn batches_read_no_generation_fields() {
+        let n = normalize(
+            r#"{"id":"b","status":"FAILED","metrics":{},"error":"x","error_code":"y","segmentOutputUrl":"https://example.com/s"}"#,
+        )
+        .unwrap();
+        assert_eq!(n.outcome, Outcome::Failed);
+        assert_eq!((n.error, n.outputs.len()), (None, 0));
+    }
+
+    #[test]
+    fn required_field_problems_are_all_reported() {
         assert_eq!(
             problems(
                 r#"{"id":"","status":1,"model":null,"input":{},"error":5,"options":[],"outputDuration":"10s","outputUrl":false}"#
@@ -431,54 +535,47 @@ mod tests {
             [
                 r#"["body","id"]:string_too_short"#,
                 r#"["body","status"]:string_type"#,
-                r#"["body","createdAt"]:missing"#,
-                r#"["body","model"]:string_type"#,
-                r#"["body","input"]:list_type"#,
-                r#"["body","error"]:string_type"#,
-                r#"["body","options"]:dict_type"#,
-                r#"["body","outputDuration"]:float_type"#,
-                r#"["body","outputUrl"]:string_type"#,
+            ]
+        );
+        // What the batch reading once refused is now only its id and status.
+        let n = normalize(
+            r#"{"id":"b","status":"PENDING","metrics":{"total_generations":1.5,"success_count":"0","failed_count":null},"outputUrl":null}"#,
+        )
+        .unwrap();
+        assert_eq!((n.subject.as_str(), n.outcome), ("b", Outcome::Created));
+        assert_eq!(
+            problems(r#"{"id":["b"],"created_at":"t","metrics":[]}"#),
+            [
+                r#"["body","id"]:string_type"#,
+                r#"["body","status"]:missing"#,
             ]
         );
     }
 
     #[test]
-    fn batch_shape_errors_are_all_reported() {
+    fn neither_id_nor_status_is_refused() {
+        let errs = normalize("{}").unwrap_err();
         assert_eq!(
-            problems(
-                r#"{"id":"b","status":"PENDING","metrics":{"total_generations":1.5,"success_count":"0","failed_count":null},"outputUrl":null}"#
-            ),
-            [
-                r#"["body","created_at"]:missing"#,
-                r#"["body","metrics","total_generations"]:int_type"#,
-                r#"["body","metrics","success_count"]:int_type"#,
-                r#"["body","metrics","failed_count"]:int_type"#,
-                r#"["body","metrics","pending_count"]:missing"#,
-                r#"["body","outputUrl"]:string_type"#,
-            ]
+            serde_json::to_value(&errs).unwrap(),
+            serde_json::json!([
+                {"loc": ["body", "id"], "msg": "Field required", "type": "missing"},
+                {"loc": ["body", "status"], "msg": "Field required", "type": "missing"},
+            ])
         );
         assert_eq!(
-            problems(r#"{"id":"b","status":"PENDING","created_at":"t","metrics":[]}"#),
-            [
-                r#"["body","metrics"]:dict_type"#,
-                r#"["body","outputUrl"]:missing"#,
-            ]
-        );
-    }
-
-    #[test]
-    fn neither_shape_is_refused() {
-        assert_eq!(
-            problems("{}"),
+            problems(r#"{"id":null,"status":"","metrics":{}}"#),
             [
                 r#"["body","id"]:missing"#,
-                r#"["body","status"]:missing"#,
-                r#"["body","createdAt"]:missing"#,
-                r#"["body","model"]:missing"#,
-                r#"["body","input"]:missing"#,
+                r#"["body","status"]:string_too_short"#,
             ]
         );
-        assert_eq!(problems("[]"), [r#"["body"]:model_attributes_type"#]);
+        assert_eq!(
+            problems(r#"{"id":12,"status":"COMPLETED","created_at":"t"}"#),
+            [r#"["body","id"]:string_type"#]
+        );
+        for root in ["[]", "[\"g\",\"COMPLETED\"]", "null", "1"] {
+            assert_eq!(problems(root), [r#"["body"]:model_attributes_type"#]);
+        }
     }
 
     #[test]

@@ -130,7 +130,7 @@ async fn stale_and_malformed_signatures_are_refused() {
 #[tokio::test]
 async fn status_matrix_with_both_headers() {
     let s = stack(&[("MAX_BODY_BYTES", "4096")]).await;
-    let incomplete = r#"{"id":"gen_1","status":"COMPLETED"}"#;
+    let incomplete = r#"{"id":"gen_1","createdAt":"2025-11-23T12:30:00Z"}"#;
     common::status_matrix(
         &s,
         signed,
