@@ -155,7 +155,7 @@ impl Provider {
             Self::Panjaya => r#"{"event":"version_ready","asset_id":42,"version_id":"ver_1"}"#,
             Self::Syncso => r#"{"id":7,"status":"COMPLETED"}"#,
             Self::Namirial => {
-                r#"{"event_type":"REQUEST_ENROLLED","sent_at":"20251123123456","request":{"status":["ISSUED"],"pk":40213}}"#
+                r#"{"event_type":"REQUEST_ENROLLED","sent_at":"20251123123456","request":{"status":"ISSUED","pk":[40213]}}"#
             }
             Self::Redner => {
                 r#"{"event":"job.completed","timestamp":"2025-11-23T12:34:56Z","data":{"jobId":12,"status":"merged"}}"#

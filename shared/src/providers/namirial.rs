@@ -6,15 +6,20 @@
 //! configured the function refuses to start: an endpoint that accepted
 //! anyone could be fed a forged "certificate issued".
 //!
-//! Two body shapes are documented and both still arrive: the current one
-//! (`event_type`, `sent_at`, a `request` object) and the legacy one of RA
-//! webhooks (`status`, with `request` being the request id itself). The
-//! shape is told by `event_type` or an object `request` (current) versus an
-//! integer `request` (legacy), and problems are reported against that shape.
+//! Three body shapes are documented and all are read alike: the current one
+//! (`event_type`, `sent_at`, a `request` object with `status` and `pk`), the
+//! legacy one of RA webhooks (`status`, `date`, with `request` being the
+//! request id itself) and the hybrid one of their overview (top-level
+//! `status` and `date`, `request` an object with `pk`). The request id comes
+//! from `request.pk` or `request`, as an integer or a string of digits; what
+//! happened from `event_type` when there is one, else from the status.
+
+use serde::Deserialize;
+use serde_json::value::RawValue;
 
 use crate::config::{ConfigError, Source, Vars};
 use crate::envelope::{ErrorInfo, Outcome, Resource, sqs_clean};
-use crate::json::{Checker, Detail, LocPart, Obj};
+use crate::json::{At, Detail, Expectation, Expected, Int, Lax, Object, Reader, Text};
 use crate::secrets::SecretVar;
 use crate::verify::token::{cidrs_from, tokens_from};
 use crate::verify::{AuthError, Inbound, TokenScheme, Verified, Verifier};
@@ -67,144 +72,196 @@ impl Provider for Namirial {
     }
 
     fn normalize(text: &str, _verified: &Verified<'_>) -> Result<Normalized, Vec<Detail>> {
-        let mut c = Checker::new();
-        let Some(root) = c.root(text) else {
-            return c.finish(None);
+        let mut r = Reader::new(Self::SLUG);
+        let Some(body) = r.root::<Body<'_>>(text) else {
+            return r.finish(None);
         };
-        let request = root.raw("request").map(|r| r.get().as_bytes());
-        let request_starts = request.and_then(|r| r.first().copied());
-        let normalized = if root.has("event_type") || request_starts == Some(b'{') {
-            current(&mut c, &root)
-        } else if matches!(request_starts, Some(b'-' | b'0'..=b'9')) {
-            legacy(&mut c, &root)
-        } else {
-            neither(&mut c, &root);
-            None
+        let (id, inner_status) = request(&mut r, body.request);
+        let event_type = r.optional(&[At::Key("event_type")], body.event_type.clone());
+        let top_status = r.optional(&[At::Key("status")], body.status.clone());
+        // The request's own status is the current one; the top-level one is
+        // where the legacy and hybrid shapes put it.
+        let status = inner_status
+            .filter(|s| !s.is_empty())
+            .or(top_status.filter(|s| !s.is_empty()));
+        let event_type = event_type.filter(|e| !e.is_empty());
+        if event_type.is_none() && status.is_none() {
+            what_happened_is_missing(&mut r, &body);
+        }
+        let time = [
+            (At::Key("sent_at"), body.sent_at),
+            (At::Key("date"), body.date),
+        ]
+        .into_iter()
+        .find_map(|(at, t)| r.optional(&[at], t).and_then(|t| parse_time(&t)));
+        let Some(id) = id else {
+            return r.finish(None);
         };
-        c.finish(normalized)
+        let (type_suffix, event, outcome) = match (event_type, &status) {
+            (Some(event_type), _) => {
+                let outcome = event_outcome(&event_type, status.as_deref());
+                (event_type.to_lowercase(), event_type.into_owned(), outcome)
+            }
+            (None, Some(status)) => (
+                format!("status.{}", status.to_lowercase()),
+                status.to_string(),
+                status_outcome(status),
+            ),
+            (None, None) => return r.finish(None),
+        };
+        r.finish(Some(Normalized {
+            event,
+            type_suffix,
+            subject: id.clone(),
+            time,
+            outcome,
+            resource: Resource {
+                kind: "request".into(),
+                id,
+                parent: None,
+            },
+            error: (outcome == Outcome::Failed).then(|| ErrorInfo {
+                code: status.as_ref().map(ToString::to_string),
+                message: None,
+            }),
+            status: status.map(Text::into_owned),
+            outputs: Vec::new(),
+        }))
     }
 }
 
-/// `{"event_type", "sent_at", "request": {"status", "pk", ...}, "certificates": [...]}`.
-fn current(c: &mut Checker, root: &Obj<'_>) -> Option<Normalized> {
-    let event_type = root.req_str(c, "event_type");
-    let sent_at = root.req_str(c, "sent_at");
-    let (status, pk) = match root.req_obj(c, "request") {
-        Some(request) => {
-            let status = request.req_str(c, "status");
-            let pk = request.req_int(c, "pk");
-            request.opt_str(c, "profile");
-            request.opt_int(c, "registration_authority");
-            request.opt_str(c, "scratchcard");
-            (status, pk)
-        }
-        None => (None, None),
-    };
-    // Certificates stay in the payload only; their fields are type-checked,
-    // not required, so a sparse certificate entry does not lose the event.
-    for certificate in root.opt_objects(c, "certificates") {
-        for key in ["status", "serial_number", "valid_from", "valid_to"] {
-            certificate.opt_str(c, key);
+/// What hookgate reads of any of the three shapes; `scratchcard`,
+/// `profile`, `registration_authority`, `previous_status` and the
+/// certificates are not among it.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct Body<'a> {
+    #[serde(borrow)]
+    event_type: Lax<Text<'a>>,
+    #[serde(borrow)]
+    sent_at: Lax<Text<'a>>,
+    #[serde(borrow)]
+    date: Lax<Text<'a>>,
+    #[serde(borrow)]
+    status: Lax<Text<'a>>,
+    /// An object (current and hybrid shapes) or the request id (legacy).
+    #[serde(borrow)]
+    request: Lax<&'a RawValue>,
+}
+
+/// The `request` object of the current and hybrid shapes.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct Request<'a> {
+    #[serde(borrow)]
+    status: Lax<Text<'a>>,
+    pk: Lax<RequestId>,
+}
+
+/// A request id: an integer in any JSON form, or a string of digits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct RequestId(i64);
+
+impl<'de> Deserialize<'de> for RequestId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = <&'de RawValue>::deserialize(d)?;
+        let wrong = || serde::de::Error::custom("not a request id");
+        if raw.get().starts_with('"') {
+            let Lax::Value(digits) = Lax::<Text<'de>>::from_raw(raw) else {
+                return Err(wrong());
+            };
+            if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(wrong());
+            }
+            digits.parse().map(RequestId).map_err(|_| wrong())
+        } else {
+            match Lax::<Int<i64>>::from_raw(raw) {
+                Lax::Value(Int(n)) => Ok(RequestId(n)),
+                Lax::Absent | Lax::Wrong => Err(wrong()),
+            }
         }
     }
-    root.opt_str(c, "date");
-    root.opt_str(c, "previous_status");
-    let (event_type, sent_at, status, pk) = (event_type?, sent_at?, status?, pk?);
-    let outcome = if is_certificate_event(&event_type) {
-        // The type says what happened to the certificate; the request's
-        // status (typically ISSUED) would wrongly read as a success.
-        Outcome::Unknown
+}
+
+impl Expected for RequestId {
+    const EXPECTED: Expectation = Int::<i64>::EXPECTED;
+}
+
+/// The request id, from `request.pk` when `request` is an object, else
+/// from `request` itself; and the request's own status, if it has one.
+fn request<'a>(r: &mut Reader, request: Lax<&'a RawValue>) -> (Option<String>, Option<Text<'a>>) {
+    const REQUEST: At = At::Key("request");
+    let Lax::Value(raw) = request else {
+        r.missing(&[REQUEST]);
+        return (None, None);
+    };
+    if raw.get().starts_with('{') {
+        let Lax::Value(Object(inner)) = Lax::<Object<Request<'a>>>::from_raw(raw) else {
+            // An object always reads: its fields are all lenient.
+            return (None, None);
+        };
+        let id = r.required(&[REQUEST, At::Key("pk")], inner.pk);
+        let status = r.optional(&[REQUEST, At::Key("status")], inner.status);
+        (id.map(|id| id.0.to_string()), status)
     } else {
-        if !is_known_event(&event_type) {
-            // The outcome still comes from the status; the log only makes a
-            // new event type visible.
-            tracing::warn!(
-                provider = Namirial::SLUG,
-                field = "event_type",
-                value = %sqs_clean(&event_type),
-                "unknown event type forwarded; outcome taken from the request status"
+        let id = r.required(&[REQUEST], Lax::<RequestId>::from_raw(raw));
+        (id.map(|id| id.0.to_string()), None)
+    }
+}
+
+/// Reports that neither `event_type` nor a status says what happened:
+/// each one present but unusable, else the status as missing.
+fn what_happened_is_missing(r: &mut Reader, body: &Body<'_>) {
+    let mut candidates = vec![
+        (vec![At::Key("event_type")], body.event_type.clone()),
+        (vec![At::Key("status")], body.status.clone()),
+    ];
+    if let Lax::Value(raw) = body.request {
+        if let Lax::Value(Object(inner)) = Lax::<Object<Request<'_>>>::from_raw(raw) {
+            candidates.insert(
+                1,
+                (vec![At::Key("request"), At::Key("status")], inner.status),
             );
         }
-        status_outcome(&status)
-    };
-    Some(normalized(
-        event_type.to_lowercase(),
-        event_type.into_owned(),
-        pk,
-        parse_time(&sent_at),
-        outcome,
-        status.into_owned(),
-    ))
-}
-
-/// `{"status", "request": <id>, "date"?, "previous_status"?, "registration_authority"?}`.
-fn legacy(c: &mut Checker, root: &Obj<'_>) -> Option<Normalized> {
-    let status = root.req_str(c, "status");
-    let pk = root.req_int(c, "request");
-    let date = root.opt_str(c, "date");
-    root.opt_str(c, "previous_status");
-    root.opt_int(c, "registration_authority");
-    let (status, pk) = (status?, pk?);
-    Some(normalized(
-        format!("status.{}", status.to_lowercase()),
-        status.to_string(),
-        pk,
-        date.and_then(|d| parse_time(&d)),
-        status_outcome(&status),
-        status.into_owned(),
-    ))
-}
-
-/// Explains the two shapes when the body is recognisably neither.
-fn neither(c: &mut Checker, root: &Obj<'_>) {
-    let body = || vec![LocPart::Key("body".into())];
-    c.push(
-        body(),
-        "value_error",
-        "Input matches neither Namirial payload shape: the current one has `event_type`, \
-         `sent_at` and a `request` object with `status` and `pk`; the legacy one has `status` \
-         and `request` as the integer request id",
-    );
-    let mut loc = body();
-    loc.push(LocPart::Key("request".into()));
-    if root.has("request") {
-        c.push(
-            loc,
-            "value_error",
-            "Input should be an object (current shape) or an integer request id (legacy shape)",
+    }
+    let mut reported = false;
+    for (at, field) in candidates {
+        match field {
+            Lax::Absent => {}
+            // Present but unusable: of another type, or empty.
+            Lax::Wrong | Lax::Value(_) => {
+                r.required_text(&at, field);
+                reported = true;
+            }
+        }
+    }
+    if !reported {
+        r.problem(
+            &[At::Key("status")],
+            "missing",
+            "Field required: `event_type`, `request.status` or `status` says what happened",
         );
-    } else {
-        c.push(loc, "missing", "Field required");
     }
 }
 
-fn normalized(
-    type_suffix: String,
-    event: String,
-    pk: i64,
-    time: Option<chrono::DateTime<chrono::Utc>>,
-    outcome: Outcome,
-    status: String,
-) -> Normalized {
-    let id = pk.to_string();
-    Normalized {
-        event,
-        type_suffix,
-        subject: id.clone(),
-        time,
-        outcome,
-        resource: Resource {
-            kind: "request".into(),
-            id,
-            parent: None,
-        },
-        error: (outcome == Outcome::Failed).then(|| ErrorInfo {
-            code: Some(status.clone()),
-            message: None,
-        }),
-        status: Some(status),
-        outputs: Vec::new(),
+/// With an `event_type`: certificate events say what happened to the
+/// certificate, so the request's status (typically ISSUED) would wrongly
+/// read as a success; any other event takes its outcome from the status.
+fn event_outcome(event_type: &str, status: Option<&str>) -> Outcome {
+    if is_certificate_event(event_type) {
+        return Outcome::Unknown;
     }
+    if !is_known_event(event_type) {
+        // The outcome still comes from the status; the log only makes a
+        // new event type visible.
+        tracing::warn!(
+            provider = Namirial::SLUG,
+            field = "event_type",
+            value = %sqs_clean(event_type),
+            "unknown event type forwarded; outcome taken from the request status"
+        );
+    }
+    status.map_or(Outcome::Unknown, status_outcome)
 }
 
 fn is_certificate_event(event_type: &str) -> bool {
@@ -393,91 +450,170 @@ mod tests {
     }
 
     #[test]
-    fn current_shape_problems() {
+    fn hybrid_payload() {
+        let n = normalize(
+            r#"{"status":"ENROLLREADY","date":"2021-07-20T08:08:21.132394","previous_status":"VIDEOREVIEW","request":{"pk":1012632,"registration_authority":7}}"#,
+        )
+        .unwrap();
+        assert_eq!(n.type_suffix, "status.enrollready");
+        assert_eq!(n.event, "ENROLLREADY");
+        assert_eq!(n.subject, "1012632");
+        assert_eq!(n.resource.id, "1012632");
+        assert_eq!(n.status.as_deref(), Some("ENROLLREADY"));
+        assert_eq!(n.outcome, Outcome::ActionRequired);
         assert_eq!(
-            problems(r#"{"event_type":"REQUEST_CREATED","request":{"pk":"1"}}"#),
-            [
-                r#"["body","sent_at"]:missing"#,
-                r#"["body","request","status"]:missing"#,
-                r#"["body","request","pk"]:int_type"#,
-            ]
+            n.time.unwrap().to_rfc3339(),
+            "2021-07-20T08:08:21.132394+00:00"
         );
-        assert_eq!(
-            problems(
-                r#"{"event_type":7,"sent_at":20250715083633,"request":{"status":"ISSUED","pk":1.5,"registration_authority":"7","scratchcard":2678100},"certificates":[{"valid_to":20260101},3],"date":1}"#
-            ),
-            [
-                r#"["body","event_type"]:string_type"#,
-                r#"["body","sent_at"]:string_type"#,
-                r#"["body","request","pk"]:int_type"#,
-                r#"["body","request","registration_authority"]:int_type"#,
-                r#"["body","request","scratchcard"]:string_type"#,
-                r#"["body","certificates",1]:dict_type"#,
-                r#"["body","certificates",0,"valid_to"]:string_type"#,
-                r#"["body","date"]:string_type"#,
-            ]
-        );
-        // `event_type` makes it the current shape, so an integer request is wrong.
-        assert_eq!(
-            problems(r#"{"event_type":"REQUEST_CREATED","sent_at":"20250715083633","request":5}"#),
-            [r#"["body","request"]:dict_type"#]
-        );
-        assert_eq!(
-            problems(r#"{"sent_at":"20250715083633","request":{"status":"ISSUED","pk":1}}"#),
-            [r#"["body","event_type"]:missing"#]
-        );
-        assert_eq!(
-            problems(
-                r#"{"event_type":"X","sent_at":"1","request":{"status":"","pk":1},"certificates":{}}"#
-            ),
-            [
-                r#"["body","request","status"]:string_too_short"#,
-                r#"["body","certificates"]:list_type"#,
-            ]
-        );
+        // The request's own status, when it has one, wins over the top level.
+        let n =
+            normalize(r#"{"status":"VIDEOREVIEW","request":{"pk":3,"status":"ISSUED"}}"#).unwrap();
+        assert_eq!(n.type_suffix, "status.issued");
+        assert_eq!(n.outcome, Outcome::Succeeded);
     }
 
     #[test]
-    fn legacy_shape_problems() {
-        assert_eq!(
-            problems(r#"{"request":12,"registration_authority":"seven","date":false}"#),
-            [
-                r#"["body","status"]:missing"#,
-                r#"["body","date"]:string_type"#,
-                r#"["body","registration_authority"]:int_type"#,
-            ]
-        );
-        assert_eq!(
-            problems(r#"{"status":"ISSUED","request":12.5}"#),
-            [r#"["body","request"]:int_type"#]
-        );
-        assert_eq!(
-            problems(r#"{"status":"ISSUED","request":99999999999999999999}"#),
-            [r#"["body","request"]:int_type"#]
-        );
-    }
-
-    #[test]
-    fn neither_shape_is_explained() {
-        for (text, request_kind) in [
-            ("{}", "missing"),
-            (r#"{"status":"ISSUED"}"#, "missing"),
-            (r#"{"status":"ISSUED","request":"1012632"}"#, "value_error"),
-            (r#"{"status":"ISSUED","request":[1]}"#, "value_error"),
-            (r#"{"status":"ISSUED","request":null}"#, "value_error"),
+    fn request_ids_in_any_form() {
+        for request in [
+            "1012632",
+            "1012632.0",
+            "1.012632e6",
+            r#""1012632""#,
+            r#"{"pk":1012632}"#,
+            r#"{"pk":1012632.0}"#,
+            r#"{"pk":"1012632","registration_authority":"7"}"#,
         ] {
-            let errs = normalize(text).unwrap_err();
-            assert_eq!(errs.len(), 2, "{text}");
-            assert_eq!(serde_json::to_string(&errs[0].loc).unwrap(), r#"["body"]"#);
-            assert!(errs[0].msg.contains("event_type") && errs[0].msg.contains("legacy"));
-            assert_eq!(
-                serde_json::to_string(&errs[1].loc).unwrap(),
-                r#"["body","request"]"#
-            );
-            assert_eq!(errs[1].kind, request_kind, "{text}");
+            let text = format!(r#"{{"status":"ISSUED","request":{request}}}"#);
+            let n = normalize(&text).unwrap();
+            assert_eq!(n.subject, "1012632", "{text}");
+            assert_eq!(n.resource.id, "1012632", "{text}");
         }
-        for text in ["[]", "1", "null"] {
-            assert_eq!(problems(text), [r#"["body"]:model_attributes_type"#]);
+    }
+
+    #[test]
+    fn event_type_null_is_absent() {
+        let n = normalize(
+            r#"{"event_type":null,"sent_at":null,"status":"VIDEOERROR","date":"2021-07-20T08:08:21","request":5}"#,
+        )
+        .unwrap();
+        assert_eq!(n.type_suffix, "status.videoerror");
+        assert_eq!(n.event, "VIDEOERROR");
+        assert_eq!(n.outcome, Outcome::Failed);
+        assert_eq!(
+            n.error,
+            Some(ErrorInfo {
+                code: Some("VIDEOERROR".into()),
+                message: None
+            })
+        );
+        assert_eq!(n.time.unwrap().to_rfc3339(), "2021-07-20T08:08:21+00:00");
+    }
+
+    #[test]
+    fn event_type_without_status_or_time() {
+        let n = normalize(r#"{"event_type":"VIDEOID_UPDATED","request":{"pk":8}}"#).unwrap();
+        assert_eq!(n.type_suffix, "videoid_updated");
+        assert_eq!(n.event, "VIDEOID_UPDATED");
+        assert_eq!(n.outcome, Outcome::Unknown);
+        assert_eq!((n.status, n.time, n.error), (None, None, None));
+        // `sent_at` unusable: `date` stands in.
+        let n = normalize(
+            r#"{"event_type":"REQUEST_CREATED","sent_at":"soon","date":"2025-07-15T08:36:33","request":{"pk":8,"status":"CREATED"}}"#,
+        )
+        .unwrap();
+        assert_eq!(n.time.unwrap().to_rfc3339(), "2025-07-15T08:36:33+00:00");
+        assert_eq!(n.outcome, Outcome::Created);
+    }
+
+    #[test]
+    fn fields_not_read_are_never_checked() {
+        let n = normalize(
+            r#"{"event_type":"REQUEST_APPROVED","sent_at":"20250715083633","request":{"status":"ENROLLREADY","pk":77,"registration_authority":"seven","scratchcard":2678100,"profile":null},"certificates":[{"valid_to":20260101},3],"previous_status":false,"registration_authority":[],"extra":{"x":1}}"#,
+        )
+        .unwrap();
+        assert_eq!(n.subject, "77");
+        assert_eq!(n.outcome, Outcome::ActionRequired);
+        let n = normalize(r#"{"status":"CREATED","request":1,"certificates":{}}"#).unwrap();
+        assert_eq!(n.outcome, Outcome::Created);
+    }
+
+    #[test]
+    fn wrong_typed_optional_fields_are_left_out() {
+        // `sent_at` and `date` of another type: receipt time.
+        let n = normalize(
+            r#"{"event_type":"REQUEST_CREATED","sent_at":20250715083633,"date":1,"request":{"status":"CREATED","pk":1}}"#,
+        )
+        .unwrap();
+        assert_eq!(n.time, None);
+        assert_eq!(n.outcome, Outcome::Created);
+        // A wrong-typed `event_type` leaves the status to say what happened.
+        let n = normalize(r#"{"event_type":7,"status":"ISSUED","request":2}"#).unwrap();
+        assert_eq!(n.type_suffix, "status.issued");
+        // A wrong-typed request status gives way to the top-level one.
+        let n = normalize(r#"{"status":"ISSUED","request":{"pk":2,"status":["x"]}}"#).unwrap();
+        assert_eq!(n.status.as_deref(), Some("ISSUED"));
+        // And with an event type, no usable status means an unknown outcome.
+        let n = normalize(r#"{"event_type":"REQUEST_ENROLLED","request":{"pk":2,"status":5}}"#)
+            .unwrap();
+        assert_eq!((n.status, n.outcome), (None, Outcome::Unknown));
+    }
+
+    #[test]
+    fn required_field_problems_are_all_reported() {
+        assert_eq!(
+            serde_json::to_value(normalize("{}").unwrap_err()).unwrap(),
+            serde_json::json!([
+                {"loc": ["body", "request"], "msg": "Field required", "type": "missing"},
+                {"loc": ["body", "status"], "msg": "Field required: `event_type`, `request.status` or `status` says what happened", "type": "missing"},
+            ])
+        );
+        assert_eq!(
+            problems(r#"{"event_type":"REQUEST_CREATED","request":{"status":"CREATED"}}"#),
+            [r#"["body","request","pk"]:missing"#]
+        );
+        assert_eq!(
+            problems(r#"{"event_type":"REQUEST_CREATED","request":{"pk":"1a"}}"#),
+            [r#"["body","request","pk"]:int_type"#]
+        );
+        assert_eq!(
+            problems(r#"{"request":1012632}"#),
+            [r#"["body","status"]:missing"#]
+        );
+        assert_eq!(
+            problems(r#"{"event_type":7,"status":"","request":{"pk":1.5,"status":null}}"#),
+            [
+                r#"["body","request","pk"]:int_type"#,
+                r#"["body","event_type"]:string_type"#,
+                r#"["body","status"]:string_too_short"#,
+            ]
+        );
+        assert_eq!(
+            problems(r#"{"event_type":"","request":{"pk":1,"status":7}}"#),
+            [
+                r#"["body","event_type"]:string_too_short"#,
+                r#"["body","request","status"]:string_type"#,
+            ]
+        );
+        for (request, kind) in [
+            ("12.5", "int_type"),
+            ("99999999999999999999", "int_type"),
+            (r#""""#, "int_type"),
+            (r#""-5""#, "int_type"),
+            (r#"" 5""#, "int_type"),
+            (r#""1e3""#, "int_type"),
+            ("[1]", "int_type"),
+            ("true", "int_type"),
+            ("null", "missing"),
+        ] {
+            let text = format!(r#"{{"status":"ISSUED","request":{request}}}"#);
+            assert_eq!(
+                problems(&text),
+                [format!(r#"["body","request"]:{kind}"#)],
+                "{text}"
+            );
+        }
+        for root in ["[]", "[\"ISSUED\",1]", "1", "null"] {
+            assert_eq!(problems(root), [r#"["body"]:model_attributes_type"#]);
         }
     }
 

@@ -119,7 +119,7 @@ async fn forged_deliveries_are_refused() {
 #[tokio::test]
 async fn status_matrix() {
     let s = stack(&[("MAX_BODY_BYTES", "4096")]).await;
-    let incomplete = r#"{"event_type":"REQUEST_CREATED","request":{"pk":1}}"#;
+    let incomplete = r#"{"event_type":"REQUEST_CREATED","request":{"status":"CREATED"}}"#;
     common::status_matrix(
         &s,
         with_token,
