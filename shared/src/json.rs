@@ -537,6 +537,34 @@ impl Reader {
     }
 }
 
+/// What `f` logs, as JSON lines, through a subscriber of this thread only.
+#[cfg(test)]
+pub(crate) fn logged(f: impl FnOnce()) -> String {
+    use std::sync::{Arc, Mutex};
+
+    #[derive(Clone, Default)]
+    struct Buffer(Arc<Mutex<Vec<u8>>>);
+    impl std::io::Write for Buffer {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    let buffer = Buffer::default();
+    let writer = buffer.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .json()
+        .finish();
+    tracing::subscriber::with_default(subscriber, f);
+    let bytes = buffer.0.lock().unwrap().clone();
+    String::from_utf8(bytes).unwrap()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -698,6 +726,28 @@ mod tests {
             panic!("k is a string")
         };
         assert!(matches!(&escaped, Cow::Owned(s) if s == "a\"bé"));
+    }
+
+    #[test]
+    fn wrong_optional_fields_are_logged_without_their_value() {
+        let s = sample(r#"{"s":"keep","u":"a-long-value-never-logged"}"#);
+        let log = logged(|| {
+            let r = Reader::new("prov");
+            let at = [At::Key("arr"), At::Index(2), At::Key("u")];
+            assert_eq!(r.optional(&at, s.u), None);
+            assert!(r.optional(&[At::Key("s")], s.s).is_some());
+        });
+        let lines: Vec<serde_json::Value> = log
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(lines.len(), 1, "{log}");
+        assert_eq!(lines[0]["level"], "WARN");
+        let fields = &lines[0]["fields"];
+        assert_eq!(fields["provider"], "prov");
+        assert_eq!(fields["field"], "arr[2].u");
+        assert_eq!(fields["expected"], "integer");
+        assert!(!log.contains("a-long-value-never-logged"), "{log}");
     }
 
     #[test]

@@ -355,6 +355,24 @@ mod tests {
     }
 
     #[test]
+    fn left_out_fields_are_logged_by_location() {
+        let log = crate::json::logged(|| {
+            let n = normalize(
+                r#"{"event":"job.completed","data":{"jobId":"j","outputs":[{"url":"https://x/a","sizeBytes":"secret-sized"},7]}}"#,
+            )
+            .unwrap();
+            assert_eq!(n.outputs.len(), 1);
+        });
+        assert!(
+            log.contains(r#""field":"data.outputs[0].sizeBytes""#),
+            "{log}"
+        );
+        assert!(log.contains(r#""field":"data.outputs[1]""#), "{log}");
+        assert!(log.contains(r#""provider":"redner""#), "{log}");
+        assert!(!log.contains("secret-sized"), "{log}");
+    }
+
+    #[test]
     fn required_field_problems_are_all_reported() {
         // `cost`, `sizeBytes` and a missing `url` are no longer problems.
         let errs = normalize(
