@@ -76,17 +76,26 @@ impl Provider for Namirial {
         let Some(body) = r.root::<Body<'_>>(text) else {
             return r.finish(None);
         };
-        let (id, inner_status) = request(&mut r, body.request);
-        let event_type = r.optional(&[At::Key("event_type")], body.event_type.clone());
-        let top_status = r.optional(&[At::Key("status")], body.status.clone());
+        let (id, request_status) = request(&mut r, body.request);
+        let usable = |at, field: &Lax<Text<'_>>| {
+            r.optional(at, field.clone())
+                .filter(|t| !t.is_empty())
+                .map(Text::into_owned)
+        };
+        let event_type = usable(EVENT_TYPE, &body.event_type);
         // The request's own status is the current one; the top-level one is
         // where the legacy and hybrid shapes put it.
-        let status = inner_status
-            .filter(|s| !s.is_empty())
-            .or(top_status.filter(|s| !s.is_empty()));
-        let event_type = event_type.filter(|e| !e.is_empty());
+        let status =
+            usable(REQUEST_STATUS, &request_status).or_else(|| usable(STATUS, &body.status));
         if event_type.is_none() && status.is_none() {
-            what_happened_is_missing(&mut r, &body);
+            what_happened_is_missing(
+                &mut r,
+                [
+                    (EVENT_TYPE, body.event_type),
+                    (REQUEST_STATUS, request_status),
+                    (STATUS, body.status),
+                ],
+            );
         }
         let time = [
             (At::Key("sent_at"), body.sent_at),
@@ -100,11 +109,11 @@ impl Provider for Namirial {
         let (type_suffix, event, outcome) = match (event_type, &status) {
             (Some(event_type), _) => {
                 let outcome = event_outcome(&event_type, status.as_deref());
-                (event_type.to_lowercase(), event_type.into_owned(), outcome)
+                (event_type.to_lowercase(), event_type, outcome)
             }
             (None, Some(status)) => (
                 format!("status.{}", status.to_lowercase()),
-                status.to_string(),
+                status.clone(),
                 status_outcome(status),
             ),
             (None, None) => return r.finish(None),
@@ -121,14 +130,18 @@ impl Provider for Namirial {
                 parent: None,
             },
             error: (outcome == Outcome::Failed).then(|| ErrorInfo {
-                code: status.as_ref().map(ToString::to_string),
+                code: status.clone(),
                 message: None,
             }),
-            status: status.map(Text::into_owned),
+            status,
             outputs: Vec::new(),
         }))
     }
 }
+
+const EVENT_TYPE: &[At] = &[At::Key("event_type")];
+const REQUEST_STATUS: &[At] = &[At::Key("request"), At::Key("status")];
+const STATUS: &[At] = &[At::Key("status")];
 
 /// What hookgate reads of any of the three shapes; `scratchcard`,
 /// `profile`, `registration_authority`, `previous_status` and the
@@ -188,58 +201,42 @@ impl Expected for RequestId {
 }
 
 /// The request id, from `request.pk` when `request` is an object, else
-/// from `request` itself; and the request's own status, if it has one.
-fn request<'a>(r: &mut Reader, request: Lax<&'a RawValue>) -> (Option<String>, Option<Text<'a>>) {
+/// from `request` itself (a problem if there is none); and the request's
+/// own status, as sent.
+fn request<'a>(r: &mut Reader, request: Lax<&'a RawValue>) -> (Option<String>, Lax<Text<'a>>) {
     const REQUEST: At = At::Key("request");
-    let Lax::Value(raw) = request else {
-        r.missing(&[REQUEST]);
-        return (None, None);
-    };
-    if raw.get().starts_with('{') {
-        let Lax::Value(Object(inner)) = Lax::<Object<Request<'a>>>::from_raw(raw) else {
+    let (at, id) = match request {
+        Lax::Value(raw) if raw.get().starts_with('{') => {
             // An object always reads: its fields are all lenient.
-            return (None, None);
-        };
-        let id = r.required(&[REQUEST, At::Key("pk")], inner.pk);
-        let status = r.optional(&[REQUEST, At::Key("status")], inner.status);
-        (id.map(|id| id.0.to_string()), status)
-    } else {
-        let id = r.required(&[REQUEST], Lax::<RequestId>::from_raw(raw));
-        (id.map(|id| id.0.to_string()), None)
-    }
+            let Object(inner) = Lax::<Object<Request<'a>>>::from_raw(raw)
+                .value()
+                .unwrap_or_default();
+            let id = r.required(&[REQUEST, At::Key("pk")], inner.pk);
+            return (id.map(|id| id.0.to_string()), inner.status);
+        }
+        Lax::Value(raw) => ([REQUEST], Lax::<RequestId>::from_raw(raw)),
+        Lax::Absent | Lax::Wrong => ([REQUEST], Lax::Absent),
+    };
+    let id = r.required(&at, id);
+    (id.map(|id| id.0.to_string()), Lax::Absent)
 }
 
-/// Reports that neither `event_type` nor a status says what happened:
-/// each one present but unusable, else the status as missing.
-fn what_happened_is_missing(r: &mut Reader, body: &Body<'_>) {
-    let mut candidates = vec![
-        (vec![At::Key("event_type")], body.event_type.clone()),
-        (vec![At::Key("status")], body.status.clone()),
-    ];
-    if let Lax::Value(raw) = body.request {
-        if let Lax::Value(Object(inner)) = Lax::<Object<Request<'_>>>::from_raw(raw) {
-            candidates.insert(
-                1,
-                (vec![At::Key("request"), At::Key("status")], inner.status),
-            );
-        }
-    }
+/// Reports that neither `event_type` nor a status says what happened: each
+/// one that is there but unusable (of another type, or empty), else the
+/// status as missing.
+fn what_happened_is_missing(r: &mut Reader, candidates: [(&[At], Lax<Text<'_>>); 3]) {
     let mut reported = false;
     for (at, field) in candidates {
-        match field {
-            Lax::Absent => {}
-            // Present but unusable: of another type, or empty.
-            Lax::Wrong | Lax::Value(_) => {
-                r.required_text(&at, field);
-                reported = true;
-            }
+        if field.is_present() {
+            r.required_text(at, field);
+            reported = true;
         }
     }
     if !reported {
         r.problem(
-            &[At::Key("status")],
+            STATUS,
             "missing",
-            "Field required: `event_type`, `request.status` or `status` says what happened",
+            "Field required: one of `event_type`, `request.status` or `status`",
         );
     }
 }
@@ -564,7 +561,7 @@ mod tests {
             serde_json::to_value(normalize("{}").unwrap_err()).unwrap(),
             serde_json::json!([
                 {"loc": ["body", "request"], "msg": "Field required", "type": "missing"},
-                {"loc": ["body", "status"], "msg": "Field required: `event_type`, `request.status` or `status` says what happened", "type": "missing"},
+                {"loc": ["body", "status"], "msg": "Field required: one of `event_type`, `request.status` or `status`", "type": "missing"},
             ])
         );
         assert_eq!(
