@@ -161,12 +161,7 @@ impl<'a> Seen<'a> {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Text<'a>(pub Cow<'a, str>);
 
-impl<'a> Text<'a> {
-    /// The text.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
+impl Text<'_> {
     /// The text, owned.
     pub fn into_owned(self) -> String {
         self.0.into_owned()
