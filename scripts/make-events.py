@@ -2,7 +2,9 @@
 """Writes env.json and events/<provider>/*.json: API Gateway HTTP API
 (payload 2.0) events for every sample payload, signed with the local test
 credentials below, plus invalid-*.json events that each function must refuse
-with its 4xx.
+with its 4xx, and quarantine-*.json events: authenticated deliveries that
+cannot be normalized, which a function with a quarantine queue keeps and
+answers 200.
 
 The signing is the hookgate CLI's (`hookgate event`), which uses the
 library's own signing code, so these files cannot drift from what the
@@ -47,6 +49,7 @@ AT = 1763901296
 # The queue `make run` creates; tests and `sam local invoke` override it.
 LOCAL_QUEUE = "http://127.0.0.1:9324/123456789012/hookgate-events"
 LOCAL_SQS = "http://127.0.0.1:9324"
+LOCAL_QUARANTINE = "http://127.0.0.1:9324/123456789012/hookgate-quarantine"
 
 CREDENTIALS = {
     "redner": ["--secret", REDNER_SECRET],
@@ -67,7 +70,7 @@ VALID = [
     ("redner", "job-completed", "samples/redner.json", []),
     ("redner", "job-failed", "samples/redner/job-failed.json", []),
     ("syncso", "generation-completed", "samples/syncso.json", []),
-    ("syncso", "generation-failed", "samples/syncso/generation-failed.json", ["--plain"]),
+    ("syncso", "generation-failed", "samples/syncso/generation-failed.json", []),
     ("syncso", "batch-completed", "samples/syncso/batch-completed.json", []),
     ("panjaya", "version-ready", "samples/panjaya/version-ready.json", []),
     ("panjaya", "version-generated", "samples/panjaya.json", []),
@@ -85,10 +88,12 @@ def invalid_cases(provider, forged):
     sample = MAIN_SAMPLE[provider]
     cases = [
         ("invalid-wrong-method", 405, sample, ["--method", "GET"], True),
-        ("invalid-content-type", 415, sample, ["--content-type", "text/plain"], True),
         ("invalid-unsigned", 401, sample, ["--unsigned"], False),
-        ("invalid-not-json", 400, "samples/invalid/not-json.txt", [], True),
-        ("invalid-missing-fields", 422, "samples/invalid/empty-object.json", [], True),
+        # Authenticated but unusable: kept in quarantine (200) when the
+        # function has a quarantine queue, else 400 and 422.
+        ("quarantine-not-json", 200, "samples/invalid/not-json.txt",
+         ["--content-type", "text/plain"], True),
+        ("quarantine-missing-fields", 200, "samples/invalid/empty-object.json", [], True),
     ]
     if provider in WRONG_CREDENTIALS:
         cases.append(("invalid-wrong-credential", 401, sample, WRONG_CREDENTIALS[provider], False))
@@ -135,7 +140,11 @@ def write(path, value):
 
 
 def env_json():
-    common = {"QUEUE_URL": LOCAL_QUEUE, "AWS_ENDPOINT_URL_SQS": LOCAL_SQS}
+    common = {
+        "QUEUE_URL": LOCAL_QUEUE,
+        "QUARANTINE_QUEUE_URL": LOCAL_QUARANTINE,
+        "AWS_ENDPOINT_URL_SQS": LOCAL_SQS,
+    }
     public_key = (ROOT / PANJAYA_PUBLIC_KEY).read_text()
     return {
         "RednerFunction": {**common, "REDNER_WEBHOOK_SECRETS": REDNER_SECRET},

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `make run`: the whole stack on this machine. A local SQS server (moto)
-# with the events queue and its DLQ, the four functions served by `cargo
+# with the events queue, its DLQ and the quarantine queue, the four functions served by `cargo
 # lambda watch` on 127.0.0.1 and configured from env.json, one signed sample
 # per provider sent with the hookgate CLI, the envelopes read back, then it
 # keeps serving until Ctrl-C, which stops everything it started.
@@ -79,8 +79,9 @@ for _ in range(300):
 else:
     sys.exit("the local SQS server did not start")
 PY
-read -r queue_url dlq_url < <("$py" scripts/local.py queues "$endpoint" hookgate-events)
-export QUEUE_URL="$queue_url"
+read -r queue_url dlq_url quarantine_url < <(
+  "$py" scripts/local.py queues "$endpoint" hookgate-events hookgate-quarantine)
+export QUEUE_URL="$queue_url" QUARANTINE_QUEUE_URL="$quarantine_url"
 
 setsid "$root/.venv/bin/cargo-lambda" lambda watch -A 127.0.0.1 -P "$fn_port" \
   >"$log_dir/functions.log" 2>&1 &
@@ -125,6 +126,7 @@ hookgate is running locally; Ctrl-C stops everything.
   namirial  POST $base/namirial/webhooks/namirial
   queue     $queue_url
   DLQ       $dlq_url
+  quarantine $quarantine_url
   logs      $log_dir/
 
 The functions use env.json's local test credentials. Try it from another
@@ -138,12 +140,14 @@ shell, in $root:
 
   hookgate send redner samples/redner/job-failed.json --url $base/redner/webhooks/redner
   hookgate send syncso samples/syncso/batch-completed.json --url $base/syncso/webhooks/syncso
-  hookgate send syncso samples/syncso/generation-failed.json --plain --url $base/syncso/webhooks/syncso
+  hookgate send syncso samples/syncso/generation-failed.json --url $base/syncso/webhooks/syncso
   hookgate send panjaya samples/panjaya/asset-failed.json --url $base/panjaya/webhooks/panjaya
   hookgate send namirial samples/namirial/legacy-issued.json --token-header --url $base/namirial/webhooks/namirial
   hookgate send redner samples/redner.json --secret wrong --url $base/redner/webhooks/redner   # 401
   hookgate tail --queue-url $queue_url
+  hookgate send redner samples/invalid/empty-object.json --url $base/redner/webhooks/redner   # quarantined
+  hookgate quarantine list --queue-url $quarantine_url
 
-  cargo lambda invoke redner -P $fn_port --data-file events/redner/job-created.json
+  cargo lambda invoke redner -A 127.0.0.1 -P $fn_port --data-file events/redner/job-created.json
 MSG
 wait "${groups[1]}"

@@ -114,6 +114,19 @@ impl Vars<'_> {
         }
     }
 
+    /// `true` or `false` (any case), or `false` when unset.
+    pub fn flag(&self, key: &str) -> Result<bool, ConfigError> {
+        match self.get(key) {
+            None => Ok(false),
+            Some(raw) if raw.eq_ignore_ascii_case("true") => Ok(true),
+            Some(raw) if raw.eq_ignore_ascii_case("false") => Ok(false),
+            Some(raw) => Err(ConfigError::new(
+                key,
+                format!("must be true or false, not {raw:?}"),
+            )),
+        }
+    }
+
     /// A comma-separated list with no empty entries; `None` when unset.
     pub fn list(&self, key: &str) -> Result<Option<Vec<String>>, ConfigError> {
         let Some(raw) = self.get(key) else {
@@ -139,24 +152,37 @@ pub struct Common {
     pub max_body_bytes: usize,
     /// `SQS_TIMEOUT_MS`: the whole send, SDK retries included.
     pub sqs_timeout: Duration,
+    /// `QUARANTINE_QUEUE_URL`: where authenticated deliveries that cannot be
+    /// normalized go; unset, they are refused with 400 or 422 instead.
+    pub quarantine_queue_url: Option<String>,
 }
 
 impl Common {
-    /// Reads `QUEUE_URL`, `MAX_BODY_BYTES` and `SQS_TIMEOUT_MS`.
+    /// Reads `QUEUE_URL`, `MAX_BODY_BYTES`, `SQS_TIMEOUT_MS` and
+    /// `QUARANTINE_QUEUE_URL`.
     pub fn from_source(src: &dyn Source) -> Result<Self, ConfigError> {
         let vars = Vars(src);
         let queue_url = vars.required(
             "QUEUE_URL",
             "set it to the URL of the SQS queue that receives the events",
         )?;
-        if !(queue_url.starts_with("https://") || queue_url.starts_with("http://")) {
-            return Err(ConfigError::new(
-                "QUEUE_URL",
-                format!("must be an http(s) SQS queue URL, not {queue_url:?}"),
-            ));
+        let quarantine_queue_url = vars.get("QUARANTINE_QUEUE_URL");
+        for (var, url) in [
+            ("QUEUE_URL", Some(&queue_url)),
+            ("QUARANTINE_QUEUE_URL", quarantine_queue_url.as_ref()),
+        ] {
+            if let Some(url) =
+                url.filter(|u| !u.starts_with("https://") && !u.starts_with("http://"))
+            {
+                return Err(ConfigError::new(
+                    var,
+                    format!("must be an http(s) SQS queue URL, not {url:?}"),
+                ));
+            }
         }
         Ok(Self {
             queue_url,
+            quarantine_queue_url,
             max_body_bytes: vars.positive("MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES)?,
             sqs_timeout: Duration::from_millis(
                 vars.positive("SQS_TIMEOUT_MS", DEFAULT_SQS_TIMEOUT_MS)?,
@@ -202,6 +228,31 @@ mod tests {
         }
         let s = src(&[("QUEUE_URL", "sqs://nope")]);
         assert_eq!(Common::from_source(&s).unwrap_err().variable, "QUEUE_URL");
+        let s = src(&[("QUEUE_URL", "https://q"), ("QUARANTINE_QUEUE_URL", "q2")]);
+        let err = Common::from_source(&s).unwrap_err();
+        assert_eq!(err.variable, "QUARANTINE_QUEUE_URL");
+    }
+
+    #[test]
+    fn quarantine_is_optional() {
+        let c = Common::from_source(&src(&[("QUEUE_URL", "https://q")])).unwrap();
+        assert_eq!(c.quarantine_queue_url, None);
+        let c = Common::from_source(&src(&[
+            ("QUEUE_URL", "https://q"),
+            ("QUARANTINE_QUEUE_URL", " https://q2 "),
+        ]))
+        .unwrap();
+        assert_eq!(c.quarantine_queue_url.as_deref(), Some("https://q2"));
+    }
+
+    #[test]
+    fn flags() {
+        let s = src(&[("T", "TRUE"), ("F", " false "), ("X", "yes")]);
+        let v = Vars(&s);
+        assert_eq!(v.flag("T"), Ok(true));
+        assert_eq!(v.flag("F"), Ok(false));
+        assert_eq!(v.flag("MISSING"), Ok(false));
+        assert_eq!(v.flag("X").unwrap_err().variable, "X");
     }
 
     #[test]

@@ -26,16 +26,14 @@ pub enum Rejection {
     /// The envelope would not fit in one queue message.
     #[error("envelope of {0} bytes does not fit in a queue message")]
     EnvelopeTooLarge(usize),
-    /// The Content-Type is not JSON.
-    #[error("unsupported content type")]
-    UnsupportedMediaType,
     /// Authentication failed.
     #[error("unauthorized: {0}")]
     Unauthorized(#[from] AuthError),
-    /// The body is not strict JSON.
+    /// The body is not strict JSON (and there is no quarantine queue).
     #[error("invalid JSON: {0}")]
     InvalidJson(#[from] JsonError),
-    /// The JSON does not match the provider's schema.
+    /// The JSON lacks what normalization needs (and there is no quarantine
+    /// queue).
     #[error("invalid payload: {} problem(s)", .0.len())]
     InvalidPayload(Vec<Detail>),
     /// The queue did not take the message.
@@ -60,7 +58,6 @@ impl Rejection {
         match self {
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::BodyTooLarge(_) | Self::EnvelopeTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             // 401 rather than 403: the caller failed to prove who it is.
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::InvalidJson(_) => StatusCode::BAD_REQUEST,
@@ -76,7 +73,6 @@ impl Rejection {
         match self {
             Self::MethodNotAllowed => "method_not_allowed",
             Self::BodyTooLarge(_) | Self::EnvelopeTooLarge(_) => "payload_too_large",
-            Self::UnsupportedMediaType => "unsupported_media_type",
             Self::Unauthorized(_) => "unauthorized",
             Self::InvalidJson(_) => "invalid_json",
             Self::InvalidPayload(_) => "invalid_payload",
@@ -94,9 +90,6 @@ impl Rejection {
             }
             Self::EnvelopeTooLarge(_) => {
                 "The event is too large to fit in one queue message.".into()
-            }
-            Self::UnsupportedMediaType => {
-                "The body must be JSON (Content-Type: application/json).".into()
             }
             Self::Unauthorized(_) => "The request could not be authenticated.".into(),
             Self::InvalidJson(e) => e.to_string(),

@@ -1,8 +1,15 @@
 //! The request pipeline, the same for every provider. Order matters: nothing
 //! is parsed before it is authenticated.
 //!
-//! method -> body size -> content type -> authenticate raw bytes -> strict
-//! JSON -> provider schema -> envelope (must fit the queue) -> SQS -> 200.
+//! method -> body size -> authenticate raw bytes -> strict JSON -> what
+//! normalization reads -> envelope (must fit the queue) -> SQS -> 200.
+//!
+//! Once authenticated, a delivery is kept: a body that is not strict JSON,
+//! or lacks what the envelope needs, goes verbatim to the quarantine queue
+//! when there is one (see [`crate::quarantine`]), and the provider gets a
+//! 200 so it stops retrying bytes that will never read differently.
+//! Content-Type is not a reason to refuse: an authenticated body is judged
+//! by its bytes.
 
 use std::net::IpAddr;
 use std::sync::{Arc, RwLock};
@@ -22,12 +29,13 @@ use crate::envelope::{
     to_sqs_json, to_sqs_json_with_payload,
 };
 use crate::error::{Rejection, json_response};
-use crate::json::parse_strict;
+use crate::json::{Detail, parse_strict};
 use crate::metrics::{RequestMetrics, counter_for};
-use crate::providers::Provider;
+use crate::providers::{Normalized, Provider};
+use crate::quarantine::{Unusable, quarantine_message};
 use crate::secrets::{SECRET_ID_SUFFIX, SecretStore, secret_ids};
 use crate::sink::{FifoIds, Message, Sink};
-use crate::verify::Inbound;
+use crate::verify::{AuthError, Inbound};
 
 /// A source of the current time; injectable so tests are exact.
 pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
@@ -120,28 +128,65 @@ impl Context {
 #[derive(serde::Serialize)]
 struct AcceptedBody<'a> {
     id: &'a str,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    quarantined: bool,
 }
 
-/// An event ready for the queue.
+/// A message ready for a queue, and what it is.
 #[derive(Debug, Clone)]
 pub struct Prepared {
     /// The message to send.
     pub message: Message,
     /// The event id.
     pub id: String,
-    /// The envelope `type`.
-    pub event_type: String,
-    /// The normalized outcome.
-    pub outcome: Outcome,
+    /// A normalized event, or a quarantined delivery.
+    pub kind: Kind,
 }
 
-/// One provider's webhook endpoint in front of one sink.
+/// Which queue a [`Prepared`] message goes to.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Kind {
+    /// A normalized event, for the events queue.
+    Event {
+        /// The envelope `type`.
+        event_type: String,
+        /// The normalized outcome.
+        outcome: Outcome,
+    },
+    /// An authenticated delivery that could not be normalized, for the
+    /// quarantine queue.
+    Quarantined {
+        /// Why.
+        reasons: Vec<Detail>,
+    },
+}
+
+/// What is known of a delivery once it is authenticated: everything the
+/// envelope or a quarantine record says besides the payload itself.
+#[derive(Debug, Clone)]
+pub(crate) struct Receipt<'a> {
+    /// The provider slug.
+    pub slug: &'static str,
+    /// The authenticated raw body.
+    pub body: &'a [u8],
+    /// When it was received.
+    pub received_at: DateTime<Utc>,
+    /// The front's request id.
+    pub request_id: Option<String>,
+    /// How it was authenticated.
+    pub verification: VerificationInfo,
+    /// The X-Ray trace header.
+    pub trace_header: Option<String>,
+}
+
+/// One provider's webhook endpoint in front of its queues.
 pub struct Gate<P, S> {
     common: Common,
     // Swapped whole when a secret rotation is picked up.
     provider: RwLock<Arc<P>>,
     secrets: Option<SecretStore>,
     sink: S,
+    quarantine: Option<S>,
     clock: Clock,
 }
 
@@ -150,20 +195,33 @@ impl<P: std::fmt::Debug, S> std::fmt::Debug for Gate<P, S> {
         f.debug_struct("Gate")
             .field("common", &self.common)
             .field("provider", &self.provider)
+            .field("quarantine", &self.quarantine.is_some())
             .finish_non_exhaustive()
     }
 }
 
+/// How long a secret refresh may hold up the request that asked for it.
+const REFRESH_DEADLINE: std::time::Duration = std::time::Duration::from_secs(1);
+
 impl<P: Provider, S: Sink> Gate<P, S> {
-    /// A gate for `config`, sending to `sink`, on the system clock.
+    /// A gate for `config`, sending events to `sink`, on the system clock,
+    /// without a quarantine queue.
     pub fn new(config: Config<P>, sink: S) -> Self {
         Self {
             common: config.common,
             provider: RwLock::new(Arc::new(config.provider)),
             secrets: config.secrets,
             sink,
+            quarantine: None,
             clock: Arc::new(Utc::now),
         }
+    }
+
+    /// The same gate, keeping deliveries it cannot normalize in `quarantine`
+    /// (`None`: refusing them with 400 or 422).
+    pub fn with_quarantine(mut self, quarantine: Option<S>) -> Self {
+        self.quarantine = quarantine;
+        self
     }
 
     /// The same gate on another clock.
@@ -172,9 +230,14 @@ impl<P: Provider, S: Sink> Gate<P, S> {
         self
     }
 
-    /// The sink.
+    /// The events sink.
     pub fn sink(&self) -> &S {
         &self.sink
+    }
+
+    /// The quarantine sink, if there is one.
+    pub fn quarantine(&self) -> Option<&S> {
+        self.quarantine.as_ref()
     }
 
     /// Handles one request. Never fails and never panics: every outcome,
@@ -183,26 +246,30 @@ impl<P: Provider, S: Sink> Gate<P, S> {
         let started = Instant::now();
         let ctx = Context::of(&req);
         let mut prepared = self.prepare_with(&req, &ctx);
-        if matches!(prepared, Err(Rejection::Unauthorized(_))) // Boxed: the SDK's read future is deep, and this path is rare.
+        // Only a well-formed credential that matched no key may be signed
+        // with a rotated secret; a missing or malformed one never triggers a
+        // read, so a caller cannot make Secrets Manager calls for free.
+        if matches!(prepared, Err(Rejection::Unauthorized(AuthError::NoMatch(_))))
+            // Boxed: the SDK's read future is deep, and this path is rare.
             && Box::pin(self.refresh_secrets()).await
         {
             prepared = self.prepare_with(&req, &ctx);
         }
         let mut sqs_ms = None;
         let result = match prepared {
-            Ok(Prepared {
-                message,
-                id,
-                event_type,
-                outcome,
-            }) => {
+            Ok(Prepared { message, id, kind }) => {
+                let sink = match kind {
+                    Kind::Event { .. } => Some(&self.sink),
+                    Kind::Quarantined { .. } => self.quarantine.as_ref(),
+                };
                 let sent = Instant::now();
-                let send = self.sink.send(message).await;
+                let send = match sink {
+                    Some(sink) => sink.send(message).await.map_err(Rejection::from),
+                    // prepare_with quarantines only when there is a queue.
+                    None => Err(Rejection::Internal("quarantined without a queue".into())),
+                };
                 sqs_ms = Some(sent.elapsed().as_secs_f64() * 1000.0);
-                match send {
-                    Ok(()) => Ok((id, event_type, outcome)),
-                    Err(e) => Err(Rejection::from(e)),
-                }
+                send.map(|()| (id, kind))
             }
             Err(rejection) => Err(rejection),
         };
@@ -219,7 +286,13 @@ impl<P: Provider, S: Sink> Gate<P, S> {
             request_id,
         };
         let response = match &result {
-            Ok((id, event_type, outcome)) => {
+            Ok((
+                id,
+                Kind::Event {
+                    event_type,
+                    outcome,
+                },
+            )) => {
                 tracing::info!(
                     provider,
                     event_type = %event_type,
@@ -232,7 +305,34 @@ impl<P: Provider, S: Sink> Gate<P, S> {
                 );
                 metrics.outcome = outcome.as_str();
                 metrics.event_id = Some(id);
-                json_response(StatusCode::OK, &AcceptedBody { id })
+                json_response(
+                    StatusCode::OK,
+                    &AcceptedBody {
+                        id,
+                        quarantined: false,
+                    },
+                )
+            }
+            Ok((id, Kind::Quarantined { reasons })) => {
+                tracing::warn!(
+                    provider,
+                    event_id = %id,
+                    request_id,
+                    status = 200,
+                    reasons = %crate::quarantine::describe(reasons),
+                    latency_ms,
+                    "quarantined"
+                );
+                metrics.outcome = "quarantined";
+                metrics.counter = "Quarantined";
+                metrics.event_id = Some(id);
+                json_response(
+                    StatusCode::OK,
+                    &AcceptedBody {
+                        id,
+                        quarantined: true,
+                    },
+                )
             }
             Err(r) => {
                 let status = r.status().as_u16();
@@ -254,14 +354,24 @@ impl<P: Provider, S: Sink> Gate<P, S> {
         response
     }
 
-    /// Re-reads secrets kept in Secrets Manager (rate-limited) and rebuilds
-    /// the provider with them; true when the keys may have changed.
+    /// Re-reads secrets kept in Secrets Manager (rate-limited, and within
+    /// [`REFRESH_DEADLINE`]) and rebuilds the provider with them; true when
+    /// the keys may have changed.
     async fn refresh_secrets(&self) -> bool {
         let Some(store) = &self.secrets else {
             return false;
         };
-        let Some(values) = store.refresh().await else {
-            return false;
+        let values = match tokio::time::timeout(REFRESH_DEADLINE, store.refresh()).await {
+            Ok(Some(values)) => values,
+            Ok(None) => return false,
+            Err(_) => {
+                tracing::error!(
+                    provider = P::SLUG,
+                    deadline_ms = REFRESH_DEADLINE.as_millis() as u64,
+                    "re-reading secrets took too long; keeping the current ones"
+                );
+                return false;
+            }
         };
         match P::from_source(&store.with_values(&values)) {
             Ok(provider) => {
@@ -292,7 +402,6 @@ impl<P: Provider, S: Sink> Gate<P, S> {
         if body.len() > self.common.max_body_bytes {
             return Err(Rejection::BodyTooLarge(body.len()));
         }
-        check_content_type(req)?;
         let received_at = (self.clock)().trunc_subsecs(3);
         let inbound = Inbound {
             headers: req.headers(),
@@ -301,111 +410,122 @@ impl<P: Provider, S: Sink> Gate<P, S> {
             body,
             now: received_at,
         };
-        let provider = self.provider();
-        let verified = provider.verify(&inbound)?;
-        let text = parse_strict(verified.body())?;
-        let normalized = P::normalize(text, &verified).map_err(Rejection::InvalidPayload)?;
-
-        let id = event_id(P::SLUG, verified.body());
-        // The JSON text goes into the envelope as it is (see below); a body
-        // SQS cannot carry travels base64-encoded instead.
-        let sqs_safe = body_is_sqs_safe(text);
-        let payload_base64 = (!sqs_safe).then(|| STANDARD.encode(verified.body()));
+        let verified = self.provider().verify(&inbound)?;
         let verification = verified.verification();
-        let event_type = format!("{}.{}", P::SLUG, normalized.type_suffix);
-        let outcome = normalized.outcome;
-        let fifo = self
-            .sink
-            .is_fifo()
-            .then(|| fifo_ids(P::SLUG, &normalized.subject, &id));
-        let envelope = Envelope {
-            specversion: SPEC_VERSION.into(),
-            id: id.clone(),
-            source: format!("hookgate/{}", P::SLUG),
-            event_type: event_type.clone(),
-            subject: normalized.subject,
-            time: normalized.time.unwrap_or(received_at),
-            datacontenttype: "application/json".into(),
-            data: Data {
-                provider: P::SLUG.into(),
-                event: normalized.event,
-                outcome,
-                resource: normalized.resource,
-                status: normalized.status,
-                outputs: normalized.outputs,
-                error: normalized.error,
-                received_at,
-                request_id: ctx.request_id.clone(),
-                verification: VerificationInfo {
-                    scheme: verification.scheme.into(),
-                    key_index: verification.key_index,
-                },
-                payload: None,
-                payload_base64,
+        let receipt = Receipt {
+            slug: P::SLUG,
+            body: verified.body(),
+            received_at,
+            request_id: ctx.request_id.clone(),
+            verification: VerificationInfo {
+                scheme: verification.scheme.into(),
+                key_index: verification.key_index,
             },
-        };
-        let body = if sqs_safe {
-            to_sqs_json_with_payload(&envelope, text)
-        } else {
-            to_sqs_json(&envelope)
-        }
-        .map_err(|e| Rejection::Internal(format!("serializing the envelope: {e}")))?;
-        let message = Message {
-            body,
-            attributes: vec![
-                ("provider", P::SLUG.to_owned()),
-                ("type", sqs_clean(&event_type).into_owned()),
-                ("outcome", outcome.as_str().to_owned()),
-            ],
-            fifo,
             trace_header: ctx.trace_header.clone(),
         };
-        if message.size() > self.sink.max_message_bytes() {
-            return Err(Rejection::EnvelopeTooLarge(message.size()));
+        let read = parse_strict(verified.body())
+            .map_err(Unusable::Json)
+            .and_then(|text| {
+                P::normalize(text, &verified)
+                    .map(|n| (text, n))
+                    .map_err(Unusable::Payload)
+            });
+        match read {
+            Ok((text, normalized)) => event_message(
+                &receipt,
+                text,
+                normalized,
+                self.sink.is_fifo(),
+                self.sink.max_message_bytes(),
+            ),
+            Err(unusable) => match &self.quarantine {
+                Some(q) => quarantine_message(
+                    &receipt,
+                    content_type(req),
+                    unusable.reasons(),
+                    q.is_fifo(),
+                    q.max_message_bytes(),
+                ),
+                None => Err(unusable.into_rejection()),
+            },
         }
-        Ok(Prepared {
-            message,
-            id,
-            event_type,
-            outcome,
-        })
     }
 }
 
-/// Absent, or `application/json` / `application/*+json` with any parameters.
-fn check_content_type(req: &Request) -> Result<(), Rejection> {
-    let mut values = req.headers().get_all(header::CONTENT_TYPE).iter();
-    let Some(value) = values.next() else {
-        return Ok(());
+/// The request's Content-Type, for the quarantine record: written with
+/// what SQS cannot carry escaped.
+fn content_type(req: &Request) -> Option<String> {
+    let value = req.headers().get(header::CONTENT_TYPE)?;
+    Some(sqs_clean(&String::from_utf8_lossy(value.as_bytes())).into_owned())
+}
+
+/// The events-queue message for a normalized delivery. `text` is the body
+/// as strict-parsed JSON; it goes into the envelope as it is.
+pub(crate) fn event_message(
+    receipt: &Receipt<'_>,
+    text: &str,
+    normalized: Normalized,
+    fifo: bool,
+    max_message_bytes: usize,
+) -> Result<Prepared, Rejection> {
+    let slug = receipt.slug;
+    let id = event_id(slug, receipt.body);
+    // A body SQS cannot carry travels base64-encoded instead.
+    let sqs_safe = body_is_sqs_safe(text);
+    let payload_base64 = (!sqs_safe).then(|| STANDARD.encode(receipt.body));
+    let event_type = format!("{slug}.{}", normalized.type_suffix);
+    let outcome = normalized.outcome;
+    let fifo = fifo.then(|| fifo_ids(slug, &normalized.subject, &id));
+    let envelope = Envelope {
+        specversion: SPEC_VERSION.into(),
+        id: id.clone(),
+        source: format!("hookgate/{slug}"),
+        event_type: event_type.clone(),
+        subject: normalized.subject,
+        time: normalized.time.unwrap_or(receipt.received_at),
+        datacontenttype: "application/json".into(),
+        data: Data {
+            provider: slug.into(),
+            event: normalized.event,
+            outcome,
+            resource: normalized.resource,
+            status: normalized.status,
+            outputs: normalized.outputs,
+            error: normalized.error,
+            received_at: receipt.received_at,
+            request_id: receipt.request_id.clone(),
+            verification: receipt.verification.clone(),
+            payload: None,
+            payload_base64,
+        },
     };
-    if values.next().is_some() {
-        return Err(Rejection::UnsupportedMediaType);
-    }
-    let value = value
-        .to_str()
-        .map_err(|_| Rejection::UnsupportedMediaType)?;
-    let essence = value
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    let ok = match essence.strip_prefix("application/") {
-        Some("json") => true,
-        Some(sub) => {
-            sub.len() > "+json".len()
-                && sub.ends_with("+json")
-                && sub
-                    .bytes()
-                    .all(|b| b.is_ascii_graphic() && !b"/()<>@,;:\\\"[]?={}".contains(&b))
-        }
-        None => false,
-    };
-    if ok {
-        Ok(())
+    let body = if sqs_safe {
+        to_sqs_json_with_payload(&envelope, text)
     } else {
-        Err(Rejection::UnsupportedMediaType)
+        to_sqs_json(&envelope)
     }
+    .map_err(|e| Rejection::Internal(format!("serializing the envelope: {e}")))?;
+    let message = Message {
+        body,
+        attributes: vec![
+            ("provider", slug.to_owned()),
+            ("type", sqs_clean(&event_type).into_owned()),
+            ("outcome", outcome.as_str().to_owned()),
+        ],
+        fifo,
+        trace_header: receipt.trace_header.clone(),
+    };
+    if message.size() > max_message_bytes {
+        return Err(Rejection::EnvelopeTooLarge(message.size()));
+    }
+    Ok(Prepared {
+        message,
+        id,
+        kind: Kind::Event {
+            event_type,
+            outcome,
+        },
+    })
 }
 
 /// FIFO ids: messages about one resource stay in order; the event id

@@ -2,17 +2,12 @@
 //! proven authentic over its raw bytes, validated, normalized into one
 //! CloudEvents envelope and put on an SQS queue.
 //!
-//! One thin Lambda binary per provider wires these parts together:
+//! One thin Lambda binary per provider runs the shared pipeline:
 //!
 //! ```no_run
-//! use hookgate::{Config, Gate, SqsSink, providers::Redner};
-//!
 //! #[tokio::main(flavor = "current_thread")]
 //! async fn main() -> Result<(), lambda_http::Error> {
-//!     hookgate::init_tracing();
-//!     let config = Config::<Redner>::load().await?;
-//!     let sink = SqsSink::connect(&config.common).await;
-//!     hookgate::serve(Gate::new(config, sink)).await
+//!     hookgate::run::<hookgate::providers::Redner>().await
 //! }
 //! ```
 
@@ -24,6 +19,7 @@ pub mod json;
 pub mod lambda;
 pub mod metrics;
 pub mod providers;
+pub mod quarantine;
 pub mod secrets;
 pub mod sink;
 pub mod verify;
@@ -34,9 +30,24 @@ mod testing;
 pub use config::{Common, ConfigError, Env, Source};
 pub use envelope::{Envelope, Outcome};
 pub use error::Rejection;
-pub use gate::{Clock, Config, Gate, Prepared};
+pub use gate::{Clock, Config, Gate, Kind, Prepared};
 pub use lambda::serve;
 pub use sink::{MemorySink, Message, Sink, SqsSink};
+
+/// Runs provider `P`'s function: starts logging, reads the configuration
+/// (failing the cold start on anything missing or malformed), connects to
+/// the events queue and, when `QUARANTINE_QUEUE_URL` is set, the quarantine
+/// queue, and serves requests until the runtime stops.
+pub async fn run<P: providers::Provider>() -> Result<(), lambda_http::Error> {
+    init_tracing();
+    let config = Config::<P>::load().await?;
+    let sink = SqsSink::connect(&config.common).await;
+    let quarantine = match &config.common.quarantine_queue_url {
+        Some(url) => Some(sink.to_queue(url).await),
+        None => None,
+    };
+    serve(Gate::new(config, sink).with_quarantine(quarantine)).await
+}
 
 /// Starts structured logging on stdout: JSON lines when the function's log
 /// format is JSON (`AWS_LAMBDA_LOG_FORMAT`), level from

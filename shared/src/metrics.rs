@@ -4,8 +4,8 @@
 //!
 //! Namespace `hookgate`; dimensions `provider` + `outcome` and `provider`
 //! alone (what the alarms use). Each record carries one counter (accepted,
-//! or the reason for a refusal), the request latency and, when a send was
-//! attempted, the SQS latency.
+//! quarantined, or the reason for a refusal), the request latency and, when
+//! a send was attempted, the SQS latency.
 
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
@@ -19,7 +19,6 @@ pub fn counter_for(error: Option<&str>) -> &'static str {
         None => "Accepted",
         Some("method_not_allowed") => "RejectedMethod",
         Some("payload_too_large") => "RejectedSize",
-        Some("unsupported_media_type") => "RejectedContentType",
         Some("unauthorized") => "RejectedAuth",
         Some("invalid_json") => "RejectedJson",
         Some("invalid_payload") => "RejectedSchema",
@@ -33,9 +32,11 @@ pub fn counter_for(error: Option<&str>) -> &'static str {
 pub struct RequestMetrics<'a> {
     /// The provider slug.
     pub provider: &'a str,
-    /// The event's outcome when accepted, else `rejected`, `enqueue_failed` or `error`.
+    /// The event's outcome when accepted, else `quarantined`, `rejected`,
+    /// `enqueue_failed` or `error`.
     pub outcome: &'a str,
-    /// The counter to add one to.
+    /// The counter to add one to: `Accepted`, `Quarantined`, or
+    /// [`counter_for`] a refusal.
     pub counter: &'static str,
     /// Time in the handler.
     pub request_ms: f64,
@@ -132,7 +133,6 @@ mod tests {
         let cases = [
             ("method_not_allowed", "RejectedMethod"),
             ("payload_too_large", "RejectedSize"),
-            ("unsupported_media_type", "RejectedContentType"),
             ("unauthorized", "RejectedAuth"),
             ("invalid_json", "RejectedJson"),
             ("invalid_payload", "RejectedSchema"),

@@ -108,19 +108,25 @@ impl SqsSink {
             .retry_config(RetryConfig::standard().with_max_attempts(3))
             .load()
             .await;
-        let client = Client::new(&sdk);
-        let max_message_bytes = lookup_max_message_bytes(
-            &client,
-            &common.queue_url,
-            INIT_LOOKUP_TIMEOUT.min(common.sqs_timeout),
-        )
-        .await;
+        Self::with_client(Client::new(&sdk), &common.queue_url, common.sqs_timeout).await
+    }
+
+    /// A sink on `queue_url` through `client`, sends bounded by `timeout`;
+    /// asks the queue for its maximum message size (best effort).
+    pub async fn with_client(client: Client, queue_url: &str, timeout: Duration) -> Self {
+        let max_message_bytes =
+            lookup_max_message_bytes(&client, queue_url, INIT_LOOKUP_TIMEOUT.min(timeout)).await;
         Self {
             client,
-            queue_url: common.queue_url.clone(),
-            timeout: common.sqs_timeout,
+            queue_url: queue_url.to_owned(),
+            timeout,
             max_message_bytes,
         }
+    }
+
+    /// A sink on another queue, through the same client and connections.
+    pub async fn to_queue(&self, queue_url: &str) -> Self {
+        Self::with_client(self.client.clone(), queue_url, self.timeout).await
     }
 }
 

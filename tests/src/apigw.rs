@@ -32,6 +32,11 @@ impl Event {
         }
     }
 
+    /// The raw body the event carries.
+    pub fn body(&self) -> &[u8] {
+        &self.body
+    }
+
     /// Another method.
     pub fn method(mut self, method: &str) -> Self {
         self.method = method.into();

@@ -149,7 +149,8 @@ impl Provider {
         }
     }
 
-    /// The sample with a field of the wrong type: valid JSON, a 422.
+    /// The sample with its resource id of the wrong type: valid JSON that
+    /// cannot be normalized (a 422, or quarantined).
     pub fn wrong_type(self) -> &'static str {
         match self {
             Self::Panjaya => r#"{"event":"version_ready","asset_id":42,"version_id":"ver_1"}"#,

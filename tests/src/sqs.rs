@@ -12,6 +12,7 @@ use aws_sdk_sqs::types::{
     DeleteMessageBatchRequestEntry, MessageSystemAttributeName, QueueAttributeName,
 };
 use hookgate::envelope::{Envelope, sqs_allows};
+use hookgate::quarantine::QuarantineRecord;
 use serde_json::Value;
 
 /// The local SQS endpoint, from `HOOKGATE_TEST_SQS_ENDPOINT`.
@@ -132,6 +133,22 @@ async fn read(client: &Client, queue_url: &str, delete: bool) -> Vec<Received> {
 
 /// One receive (and delete); how many messages it got.
 async fn receive(client: &Client, queue_url: &str, delete: bool, out: &mut Vec<Received>) -> usize {
+    let raw = receive_raw(client, queue_url, delete).await;
+    let n = raw.len();
+    out.extend(raw.into_iter().map(|(body, attributes, system)| Received {
+        envelope: check_body(&body),
+        body,
+        attributes,
+        system,
+    }));
+    n
+}
+
+/// A message's body, string attributes and system attributes.
+type Raw = (String, BTreeMap<String, String>, BTreeMap<String, String>);
+
+/// One receive (and delete), checking the attributes' characters.
+async fn receive_raw(client: &Client, queue_url: &str, delete: bool) -> Vec<Raw> {
     let resp = client
         .receive_message()
         .queue_url(queue_url)
@@ -144,7 +161,7 @@ async fn receive(client: &Client, queue_url: &str, delete: bool, out: &mut Vec<R
         .expect("receive");
     let messages = resp.messages();
     if messages.is_empty() {
-        return 0;
+        return Vec::new();
     }
     if delete {
         let mut batch = client.delete_message_batch().queue_url(queue_url);
@@ -164,6 +181,7 @@ async fn receive(client: &Client, queue_url: &str, delete: bool, out: &mut Vec<R
             deleted.failed()
         );
     }
+    let mut out = Vec::new();
     for m in messages {
         let body = m.body().unwrap_or_default().to_owned();
         let attributes: BTreeMap<String, String> = m
@@ -188,12 +206,70 @@ async fn receive(client: &Client, queue_url: &str, delete: bool, out: &mut Vec<R
                     .collect()
             })
             .unwrap_or_default();
-        out.push(Received {
-            envelope: check_body(&body),
+        out.push((body, attributes, system));
+    }
+    out
+}
+
+/// A message read back from the quarantine queue.
+#[derive(Debug, Clone)]
+pub struct Kept {
+    /// The raw body.
+    pub body: String,
+    /// The body as the record type.
+    pub record: QuarantineRecord,
+    /// String message attributes.
+    pub attributes: BTreeMap<String, String>,
+}
+
+static QUARANTINE_SCHEMA: LazyLock<jsonschema::Validator> = LazyLock::new(|| {
+    let schema: Value = serde_json::from_str(include_str!("../../schemas/quarantine.schema.json"))
+        .expect("schema is JSON");
+    jsonschema::options()
+        .should_validate_formats(true)
+        .build(&schema)
+        .expect("schema compiles")
+});
+
+/// Checks a quarantine message body against its JSON Schema and SQS's
+/// character set, and reads it as the record type.
+pub fn check_quarantine_body(body: &str) -> QuarantineRecord {
+    if let Some(bad) = body.chars().find(|c| !sqs_allows(*c)) {
+        panic!("record holds {bad:?}, which SQS cannot carry: {body}");
+    }
+    let value: Value = serde_json::from_str(body).expect("record is JSON");
+    let errors: Vec<String> = QUARANTINE_SCHEMA
+        .iter_errors(&value)
+        .map(|e| format!("{} at {}", e, e.instance_path))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "record does not match the schema: {errors:?}\n{body}"
+    );
+    hookgate::quarantine::read_record(body).expect("message reads as a quarantine record")
+}
+
+/// Reads every visible quarantine record (without deleting), checking each.
+pub async fn drain_quarantine(client: &Client, queue_url: &str) -> Vec<Kept> {
+    read_quarantine(client, queue_url, false).await
+}
+
+/// Reads and deletes every quarantine record, checking each.
+pub async fn take_quarantine(client: &Client, queue_url: &str) -> Vec<Kept> {
+    read_quarantine(client, queue_url, true).await
+}
+
+async fn read_quarantine(client: &Client, queue_url: &str, delete: bool) -> Vec<Kept> {
+    let mut out = Vec::new();
+    loop {
+        let raw = receive_raw(client, queue_url, delete).await;
+        if raw.is_empty() {
+            return out;
+        }
+        out.extend(raw.into_iter().map(|(body, attributes, _)| Kept {
+            record: check_quarantine_body(&body),
             body,
             attributes,
-            system,
-        });
+        }));
     }
-    messages.len()
 }

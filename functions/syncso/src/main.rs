@@ -1,13 +1,8 @@
 //! The sync.so webhook function.
 
-use hookgate::{Config, Gate, SqsSink, providers::Syncso};
-
 // One invocation at a time: a single-threaded runtime spares the thread
 // pool and its cross-thread wake-ups.
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
-    hookgate::init_tracing();
-    let config = Config::<Syncso>::load().await?;
-    let sink = SqsSink::connect(&config.common).await;
-    hookgate::serve(Gate::new(config, sink)).await
+    hookgate::run::<hookgate::providers::Syncso>().await
 }

@@ -118,6 +118,8 @@ pub fn known() -> &'static Gates {
             ("PANJAYA_PUBLIC_KEYS", TEST_PUBLIC_KEY),
             ("REDNER_WEBHOOK_SECRETS", REDNER_SECRET),
             ("SYNCSO_WEBHOOK_SECRETS", SYNCSO_SECRET),
+            // The payload target also signs with X-Signature-Primary.
+            ("SYNCSO_ACCEPT_UNTIMED", "true"),
             ("NAMIRIAL_TOKENS", NAMIRIAL_TOKEN),
         ])
     })

@@ -126,7 +126,7 @@ impl<'de> Visitor<'de> for Walk {
 ///
 /// Properties: the answer is JSON; it is 200 (exactly one message
 /// enqueued), 400 exactly when the strict parser refuses the body, 422 with
-/// details, or 413; never 401, 415 or 5xx. An enqueued envelope reads back
+/// details, or 413; never 401 or 5xx. An enqueued envelope reads back
 /// as `Envelope` with the body's id, the provider's source and type prefix,
 /// a non-empty subject, the body as payload, and only characters SQS takes.
 pub fn payload(data: &[u8]) {

@@ -39,7 +39,7 @@ fn source_ip(r: &Http<'_>) -> Option<&'static str> {
 ///
 /// Properties: no panic; never a 2xx; every answer is JSON with an `error`
 /// code and a message; the only refusals are those that come before or at
-/// authentication (405, 413, 415, 401); nothing is enqueued.
+/// authentication (405, 413, 401); nothing is enqueued.
 pub fn pipeline(data: &[u8]) {
     let Some(r) = Http::parse(data) else { return };
     let method = http::Method::from_bytes(r.method).unwrap_or(http::Method::POST);
@@ -149,7 +149,6 @@ fn refused<P: Provider>(gate: &Gate<P, MemorySink>, req: Request) {
         401 => "unauthorized",
         405 => "method_not_allowed",
         413 => "payload_too_large",
-        415 => "unsupported_media_type",
         other => panic!(
             "{}: an unauthenticated request answered {other}: {answer}",
             P::SLUG

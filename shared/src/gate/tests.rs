@@ -140,22 +140,13 @@ async fn status_table() {
     let big = format!(r#"{{"pad":"{}"}}"#, "x".repeat(2048));
     refused(&g, signed(big.as_bytes()), 413, "payload_too_large").await;
 
+    // An authenticated body is judged by its bytes, whatever it is labelled.
     for ct in [
         "text/plain",
         "application/x-www-form-urlencoded",
         "application/jsonp",
         "application/+json",
         "json",
-    ] {
-        let req = event(
-            "POST",
-            json!({"content-type": ct, "x-redner-signature": sig}),
-            BODY.as_bytes(),
-            false,
-        );
-        refused(&g, req, 415, "unsupported_media_type").await;
-    }
-    for ct in [
         "application/json; charset=utf-8",
         "Application/JSON",
         "application/cloudevents+json; charset=latin1",

@@ -67,6 +67,29 @@ pub trait Provider: Send + Sync + Sized + fmt::Debug + 'static {
     fn normalize(text: &str, verified: &Verified<'_>) -> Result<Normalized, Vec<Detail>>;
 }
 
+/// Every provider's slug.
+pub const SLUGS: [&str; 4] = [Panjaya::SLUG, Syncso::SLUG, Namirial::SLUG, Redner::SLUG];
+
+/// Normalizes `text` as the provider named `slug` does; `slug` must be one
+/// of [`SLUGS`] (anything else reads as a payload nobody can normalize).
+pub fn normalize_as(
+    slug: &str,
+    text: &str,
+    verified: &Verified<'_>,
+) -> Result<Normalized, Vec<Detail>> {
+    match slug {
+        Panjaya::SLUG => Panjaya::normalize(text, verified),
+        Syncso::SLUG => Syncso::normalize(text, verified),
+        Namirial::SLUG => Namirial::normalize(text, verified),
+        Redner::SLUG => Redner::normalize(text, verified),
+        _ => Err(vec![Detail {
+            loc: Vec::new(),
+            msg: format!("no provider is named {slug:?}"),
+            kind: "value_error".into(),
+        }]),
+    }
+}
+
 /// Logs a value hookgate does not know yet and returns `Outcome::Unknown`,
 /// so new provider values are forwarded rather than refused.
 pub(crate) fn unknown(provider: &str, what: &str, value: &str) -> Outcome {

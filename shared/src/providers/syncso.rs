@@ -1,19 +1,25 @@
 //! sync.so (lipsync generations and batches): HMAC-SHA256 with one of two
 //! headers, and two payload kinds told apart by their shape.
 //!
-//! sync.so documents two signature headers; either authenticates:
+//! sync.so documents two signature headers:
 //! - `Sync-Signature: t=<unix seconds>,v1=<hex>`, over `"<t>." + raw body`,
-//!   with a freshness window ([`TimestampedScheme`]);
+//!   with a freshness window ([`TimestampedScheme`]): what its current
+//!   webhook guide signs with;
 //! - `X-Signature-Primary`, over the raw body alone, hex or base64, with an
 //!   optional `sha256=` prefix ([`HmacScheme`]).
 //!
 //! When `Sync-Signature` is present it alone decides, whatever else the
 //! request carries: it is the stronger proof (it also proves freshness), and
 //! a request whose timestamped signature is bad or stale must not be let in
-//! through the weaker header beside it. `X-Signature-Primary` is read only
-//! when `Sync-Signature` is absent. Its tag carries no time, so a captured
-//! delivery can be replayed; a replay has the same body, hence the same
-//! event id, and consumers drop it as a duplicate.
+//! through the weaker header beside it.
+//!
+//! `X-Signature-Primary` carries no time, so a delivery captured once could
+//! be replayed forever by dropping `Sync-Signature` and sending the plain
+//! header. It is therefore accepted only when the operator opts in with
+//! `SYNCSO_ACCEPT_UNTIMED=true` (for an account that still signs that way),
+//! and only when `Sync-Signature` is absent. A replay then has the same body,
+//! hence the same event id, and consumers that drop duplicates within their
+//! window drop it.
 
 use chrono::DateTime;
 use serde::Deserialize;
@@ -42,18 +48,21 @@ pub const SIGNATURE_PRIMARY: SignatureFormat = SignatureFormat {
 
 const SECRETS_VAR: &str = "SYNCSO_WEBHOOK_SECRETS";
 const TOLERANCE_VAR: &str = "SYNCSO_TOLERANCE_SECONDS";
+/// The variable that opts in to the untimed `X-Signature-Primary`.
+pub const ACCEPT_UNTIMED_VAR: &str = "SYNCSO_ACCEPT_UNTIMED";
 
 /// The sync.so provider.
 #[derive(Debug, Clone)]
 pub struct Syncso {
     timestamped: TimestampedScheme,
-    plain: HmacScheme,
+    /// Set only when untimed signatures are accepted.
+    plain: Option<HmacScheme>,
 }
 
 impl Syncso {
-    /// A provider verifying `Sync-Signature` with `timestamped` and
-    /// `X-Signature-Primary` with `plain`.
-    pub fn new(timestamped: TimestampedScheme, plain: HmacScheme) -> Self {
+    /// A provider verifying `Sync-Signature` with `timestamped` and, when
+    /// `plain` is given, a lone `X-Signature-Primary` with it.
+    pub fn new(timestamped: TimestampedScheme, plain: Option<HmacScheme>) -> Self {
         Self { timestamped, plain }
     }
 }
@@ -77,18 +86,22 @@ impl Provider for Syncso {
         let empty = || ConfigError::new(SECRETS_VAR, "holds an empty secret");
         let timestamped =
             TimestampedScheme::new(SYNC_SIGNATURE, keys.clone(), tolerance).ok_or_else(empty)?;
-        let plain = HmacScheme::new(SIGNATURE_PRIMARY, keys).ok_or_else(empty)?;
+        let plain = if vars.flag(ACCEPT_UNTIMED_VAR)? {
+            Some(HmacScheme::new(SIGNATURE_PRIMARY, keys).ok_or_else(empty)?)
+        } else {
+            None
+        };
         Ok(Self { timestamped, plain })
     }
 
     fn verify<'a>(&self, req: &Inbound<'a>) -> Result<Verified<'a>, AuthError> {
         // Presence, not validity, picks the header: see the module notes.
-        if req.headers.contains_key(SYNC_SIGNATURE) {
-            self.timestamped.verify(req)
-        } else if req.headers.contains_key(SIGNATURE_PRIMARY.header) {
-            self.plain.verify(req)
-        } else {
-            Err(AuthError::Missing("sync-signature or x-signature-primary"))
+        match &self.plain {
+            _ if req.headers.contains_key(SYNC_SIGNATURE) => self.timestamped.verify(req),
+            Some(plain) if req.headers.contains_key(SIGNATURE_PRIMARY.header) => plain.verify(req),
+            Some(_) => Err(AuthError::Missing("sync-signature or x-signature-primary")),
+            // Without the opt-in, a lone plain signature is no credential.
+            None => Err(AuthError::Missing(SYNC_SIGNATURE)),
         }
     }
 

@@ -6,8 +6,10 @@
 //! `whsec_` prefix included: that is how the provider computes the tag.
 //!
 //! The header value is a comma-separated list of `key=value` items:
-//! exactly one `t`, at least one `v1` (a sender rotating its own secret may
-//! send one per secret; any may match), and unknown keys ignored, so a
+//! exactly one `t`, at least one and at most [`MAX_TAGS`] `v1` (a sender
+//! rotating its own secret may send one per secret; any may match; a header
+//! with more is refused, so no request can make the function compare
+//! thousands of tags), and unknown keys ignored, so a
 //! sender can add a future scheme (`v2`) beside `v1` without breaking
 //! receivers. Ignoring them costs nothing: acceptance still needs a valid
 //! `v1` over the signed `t`, which a forger cannot produce.
@@ -20,6 +22,9 @@ use subtle::ConstantTimeEq as _;
 
 use super::hmac::{Encoding, TAG_LEN, decode_tag, sign};
 use super::{AuthError, Inbound, Secret, Verification, Verified, Verifier};
+
+/// The most `v1` tags one header may carry.
+pub const MAX_TAGS: usize = 5;
 
 /// HMAC-SHA256 over `"<t>." + raw body`, with a freshness window on `t`.
 #[derive(Debug, Clone)]
@@ -82,6 +87,7 @@ impl TimestampedScheme {
                 "t" => t_text = Some(val),
                 // Hex only: that is what the sender writes, and a second
                 // encoding would only widen what a forger can try.
+                "v1" if tags.len() == MAX_TAGS => return Err(malformed()),
                 "v1" => tags.push(decode_tag(val, Encoding::Hex).ok_or_else(malformed)?),
                 // An empty key (`=x`, or an empty item) is not a format
                 // anyone sends.
@@ -326,6 +332,37 @@ mod tests {
         }
         let v = format!("t={T},v1={},v1={}", tag("whsec_x"), tag("whsec_y"));
         assert_eq!(check(&s, &[&v], body, now), Err(AuthError::NoMatch(HEADER)));
+    }
+
+    #[test]
+    fn at_most_a_handful_of_tags() {
+        let s = scheme(&["whsec_new"]);
+        let body = b"{\"id\":\"g\"}";
+        let now = at(T);
+        let tag =
+            |k: &str| hex::encode(sign(k.as_bytes(), &[T.to_string().as_bytes(), b".", body]));
+        let with = |others: usize| {
+            let mut v = format!("t={T}");
+            for i in 0..others {
+                v.push_str(&format!(",v1={}", tag(&format!("whsec_other{i}"))));
+            }
+            v.push_str(&format!(",v1={}", tag("whsec_new")));
+            v
+        };
+        // The valid tag last, after the most other tags allowed: accepted.
+        assert_eq!(
+            check(&s, &[&with(MAX_TAGS - 1)], body, now).map(|v| v.key_index),
+            Ok(0)
+        );
+        // One more tag, even with the valid one among them: refused unread.
+        assert_eq!(
+            check(&s, &[&with(MAX_TAGS)], body, now),
+            Err(AuthError::Malformed(HEADER))
+        );
+        assert_eq!(
+            check(&s, &[&with(5_000)], body, now),
+            Err(AuthError::Malformed(HEADER))
+        );
     }
 
     #[test]

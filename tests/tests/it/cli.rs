@@ -119,17 +119,27 @@ async fn forward(
     Ok(resp)
 }
 
-/// The function `provider` configured from env.json on a fresh queue.
+/// The function `provider` configured from env.json on a fresh queue,
+/// without a quarantine queue.
 async fn function(provider: &str, logical_id: &str) -> (Arc<Function>, String) {
     let client = sqs::client().await;
     let queue = sqs::create_queue(&client, false).await;
     let config = env_json(logical_id);
     let mut env: Vec<(&str, &str)> = config
         .iter()
-        .filter(|(k, _)| k != "QUEUE_URL" && k != "AWS_ENDPOINT_URL_SQS")
+        .filter(|(k, _)| {
+            !matches!(
+                k.as_str(),
+                "QUEUE_URL" | "QUARANTINE_QUEUE_URL" | "AWS_ENDPOINT_URL_SQS"
+            )
+        })
         .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect();
     env.push(("QUEUE_URL", &queue));
+    if provider == "syncso" {
+        // The `--plain` variant signs with the untimed header.
+        env.push(("SYNCSO_ACCEPT_UNTIMED", "true"));
+    }
     (Arc::new(Function::start(provider, &env).await), queue)
 }
 
@@ -515,4 +525,126 @@ async fn errors_are_one_line_and_a_failure_exit() {
         assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
         assert!(!err.contains("panicked"), "{err}");
     }
+}
+
+/// `quarantine list` and `quarantine replay` against a quarantine queue
+/// holding one delivery this version normalizes (kept by an older version
+/// that refused its null `timestamp`) and one it still cannot (kept by the
+/// function itself): replay moves the first, with its id, and keeps the
+/// second.
+#[tokio::test]
+async fn quarantine_replay_moves_what_now_normalizes() {
+    use hookgate::envelope::VerificationInfo;
+    use hookgate::json::{Detail, LocPart};
+    use hookgate::quarantine::{QuarantineData, QuarantineRecord};
+    use hookgate_tests::providers::Provider;
+
+    let p = Provider::Redner;
+    let s = crate::common::quarantined_stack(p.slug(), &p.env()).await;
+    let q = s.quarantine.clone().expect("a quarantine queue");
+    let failing = r#"{"event":"job.created","data":{"status":"created"}}"#;
+    s.expect("no jobId", p.signed(failing), 200, None).await;
+    let failing_id = event_id(p.slug(), failing.as_bytes());
+
+    let fixed = r#"{"event":"job.completed","timestamp":null,"data":{"jobId":"job_replayed","status":"merged"}}"#;
+    let fixed_id = event_id(p.slug(), fixed.as_bytes());
+    let received_at = chrono::Utc::now();
+    let old = QuarantineRecord {
+        specversion: "1.0".into(),
+        id: fixed_id.clone(),
+        source: "hookgate/redner".into(),
+        event_type: "hookgate.quarantined".into(),
+        time: received_at,
+        datacontenttype: "application/json".into(),
+        data: QuarantineData {
+            provider: "redner".into(),
+            reasons: vec![Detail {
+                loc: vec![
+                    LocPart::Key("body".into()),
+                    LocPart::Key("timestamp".into()),
+                ],
+                msg: "Input should be a valid string".into(),
+                kind: "string_type".into(),
+            }],
+            received_at,
+            request_id: Some("old-request".into()),
+            verification: VerificationInfo {
+                scheme: "hmac-sha256".into(),
+                key_index: 1,
+            },
+            content_type: Some("application/json".into()),
+            payload: Some(serde_json::value::RawValue::from_string(fixed.into()).unwrap()),
+            payload_base64: None,
+        },
+    };
+    let old_body = serde_json::to_string(&old).unwrap();
+    sqs::check_quarantine_body(&old_body);
+    s.sqs
+        .send_message()
+        .queue_url(&q)
+        .message_body(old_body)
+        .send()
+        .await
+        .expect("send the old record");
+
+    let env = sqs_env();
+    let listed = hookgate(&["quarantine", "list", "--queue-url", &q], &borrowed(&env)).await;
+    assert!(listed.status.success(), "{}", stderr(&listed));
+    let out = stdout(&listed);
+    assert!(
+        out.contains(&format!("redner {failing_id} received ")),
+        "{out}"
+    );
+    assert!(
+        out.contains("reasons: body.data.jobId: Field required"),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!("redner {fixed_id} received ")),
+        "{out}"
+    );
+    assert!(out.ends_with("2 quarantined\n"), "{out}");
+    // Listing leaves both where they were, visible: replay sees both.
+
+    let replayed = hookgate(
+        &[
+            "quarantine",
+            "replay",
+            "--queue-url",
+            &q,
+            "--to-queue-url",
+            &s.queue,
+        ],
+        &borrowed(&env),
+    )
+    .await;
+    assert!(replayed.status.success(), "{}", stderr(&replayed));
+    let out = stdout(&replayed);
+    assert!(
+        out.contains(&format!("replayed redner {fixed_id}\n")),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!(
+            "kept redner {failing_id}: still cannot be normalized: body.data.jobId: Field required\n"
+        )),
+        "{out}"
+    );
+    assert!(out.ends_with("replayed 1, kept 1\n"), "{out}");
+
+    // The events queue holds the normalized event, schema-checked, same id.
+    let events = sqs::take(&s.sqs, &s.queue).await;
+    assert_eq!(events.len(), 1);
+    let e = &events[0].envelope;
+    assert_eq!(e.id, fixed_id);
+    assert_eq!(e.event_type, "redner.job.completed");
+    assert_eq!(e.subject, "job_replayed");
+    assert_eq!(e.data.request_id.as_deref(), Some("old-request"));
+    assert_eq!(e.data.verification.key_index, 1);
+    assert_eq!(e.payload_bytes().as_deref(), Some(fixed.as_bytes()));
+    assert_eq!(events[0].attributes["type"], "redner.job.completed");
+    // The quarantine keeps only what still fails, visible again.
+    let kept = sqs::drain_quarantine(&s.sqs, &q).await;
+    let ids: Vec<&str> = kept.iter().map(|k| k.record.id.as_str()).collect();
+    assert_eq!(ids, [failing_id.as_str()]);
 }

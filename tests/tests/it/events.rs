@@ -1,8 +1,9 @@
 //! The shipped sample events (`events/<provider>/*.json`) against the
 //! release binaries configured with the shipped `env.json`: every sample is
-//! accepted and lands on the queue, every `invalid-*.json` gets its 4xx and
-//! lands nowhere. Only the queue settings of `env.json` are replaced (its
-//! `QUEUE_URL` names the queue `make run` creates).
+//! accepted and lands on the queue, every `quarantine-*.json` is answered
+//! 200 `quarantined` and lands on the quarantine queue only, every
+//! `invalid-*.json` gets its 4xx and lands nowhere. Only the queue settings
+//! of `env.json` are replaced (its URLs name the queues `make run` creates).
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -66,13 +67,10 @@ fn name(p: &Path) -> String {
 fn expected_status(name: &str) -> Option<u16> {
     Some(match name {
         "invalid-wrong-method" => 405,
-        "invalid-content-type" => 415,
         "invalid-unsigned"
         | "invalid-wrong-credential"
         | "invalid-forged-body"
         | "invalid-stale-signature" => 401,
-        "invalid-not-json" => 400,
-        "invalid-missing-fields" => 422,
         _ => return None,
     })
 }
@@ -93,24 +91,53 @@ fn body(event: &Value) -> Vec<u8> {
 async fn check(provider: &str, logical_id: &str, min_valid: usize) {
     let client = sqs::client().await;
     let queue = sqs::create_queue(&client, false).await;
+    let quarantine = sqs::create_queue(&client, false).await;
     let config = env_json(logical_id);
+    assert!(
+        config.iter().any(|(k, _)| k == "QUARANTINE_QUEUE_URL"),
+        "env.json gives {logical_id} a quarantine queue"
+    );
     let mut env: Vec<(&str, &str)> = config
         .iter()
         // The harness points the SDK at the test's SQS server.
-        .filter(|(k, _)| k != "QUEUE_URL" && k != "AWS_ENDPOINT_URL_SQS")
+        .filter(|(k, _)| {
+            !matches!(
+                k.as_str(),
+                "QUEUE_URL" | "QUARANTINE_QUEUE_URL" | "AWS_ENDPOINT_URL_SQS"
+            )
+        })
         .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect();
     env.push(("QUEUE_URL", &queue));
+    env.push(("QUARANTINE_QUEUE_URL", &quarantine));
     let f = Function::start(provider, &env).await;
 
     let all = events(provider);
-    let (invalid, valid): (Vec<_>, Vec<_>) =
+    let (invalid, rest): (Vec<_>, Vec<_>) =
         all.iter().partition(|(n, _)| n.starts_with("invalid-"));
+    let (kept, valid): (Vec<_>, Vec<_>) = rest
+        .into_iter()
+        .partition(|(n, _)| n.starts_with("quarantine-"));
     assert!(
-        valid.len() >= min_valid && !invalid.is_empty(),
-        "events/{provider} holds {} samples and {} invalid ones",
+        valid.len() >= min_valid && !invalid.is_empty() && kept.len() >= 2,
+        "events/{provider} holds {} samples, {} invalid and {} quarantined ones",
         valid.len(),
-        invalid.len()
+        invalid.len(),
+        kept.len()
+    );
+
+    for (name, event) in &kept {
+        let reply = f.call(event).await;
+        assert_eq!(reply.status, 200, "{provider}/{name}: {:?}", reply.body);
+        assert_eq!(reply.body["quarantined"], true, "{provider}/{name}");
+        let id = event_id(provider, &body(event));
+        assert_eq!(reply.body["id"], id.as_str(), "{provider}/{name}");
+    }
+    let records = sqs::drain_quarantine(&client, &quarantine).await;
+    assert_eq!(
+        records.len(),
+        kept.len(),
+        "{provider}: one record per quarantined sample"
     );
 
     for (name, event) in &invalid {
@@ -128,6 +155,10 @@ async fn check(provider: &str, logical_id: &str, min_valid: usize) {
     assert!(
         sqs::drain(&client, &queue).await.is_empty(),
         "an invalid sample of {provider} reached the queue"
+    );
+    assert!(
+        sqs::drain_quarantine(&client, &quarantine).await.is_empty(),
+        "an invalid sample of {provider} was quarantined"
     );
 
     let mut ids = BTreeSet::new();

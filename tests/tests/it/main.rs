@@ -11,6 +11,7 @@ mod faults;
 mod namirial;
 mod operations;
 mod panjaya;
+mod quarantine;
 mod redner;
 mod round_trip;
 mod syncso;

@@ -119,6 +119,7 @@ async fn forged_deliveries_are_refused() {
 #[tokio::test]
 async fn status_matrix() {
     let s = stack(&[("MAX_BODY_BYTES", "4096")]).await;
+    // No request id: the envelope has no subject.
     let incomplete = r#"{"event_type":"REQUEST_CREATED","request":{"status":"CREATED"}}"#;
     common::status_matrix(
         &s,

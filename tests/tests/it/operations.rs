@@ -7,6 +7,7 @@ use std::time::Duration;
 use aws_config::BehaviorVersion;
 use hookgate::verify::hmac::sign;
 use hookgate_tests::apigw::Event;
+use hookgate_tests::proxy::Proxy;
 use hookgate_tests::sqs;
 use serde_json::Value;
 
@@ -126,6 +127,58 @@ async fn secrets_rotate_without_rejecting_a_delivery() {
         !s.f.logs().contains("-secret\""),
         "a secret reached the log"
     );
+}
+
+/// A caller without a credential, or with a malformed one, cannot make the
+/// function call Secrets Manager: only a well-formed credential that matched
+/// no key triggers a re-read. Calls are counted at a proxy in front of the
+/// local Secrets Manager.
+#[tokio::test]
+async fn only_a_well_formed_mismatch_reads_secrets_again() {
+    let sm = secrets_client().await;
+    let id = unique("redner-refresh");
+    sm.create_secret()
+        .name(&id)
+        .secret_string("refresh-secret")
+        .send()
+        .await
+        .unwrap();
+    let proxy = Proxy::start(&sqs::endpoint()).await;
+    let endpoint = proxy.endpoint();
+    let s = common::stack(
+        "redner",
+        false,
+        &[
+            ("REDNER_WEBHOOK_SECRETS_SECRET_ID", &id),
+            ("SECRETS_REFRESH_SECONDS", "1"),
+            ("AWS_ENDPOINT_URL_SECRETS_MANAGER", &endpoint),
+        ],
+    )
+    .await;
+    s.expect("current secret", signed("refresh-secret"), 200, None)
+        .await;
+    assert_eq!(sqs::take(&s.sqs, &s.queue).await.len(), 1);
+    let at_init = proxy.seen();
+    assert!(at_init >= 1, "the secret is read at init through the proxy");
+    // Past the refresh interval: a re-read would be allowed now.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let unauthorized = Some("unauthorized");
+    let bare = Event::post("redner", BODY);
+    s.expect("no credential", bare.clone(), 401, unauthorized)
+        .await;
+    for malformed in ["", "sha256=", "sha256=zz", "md5=00", "sha256=0,sha256=0"] {
+        let event = bare.clone().header("x-redner-signature", malformed);
+        s.expect(malformed, event, 401, unauthorized).await;
+    }
+    assert_eq!(
+        proxy.seen(),
+        at_init,
+        "no credential, no Secrets Manager call"
+    );
+    // A well-formed signature with an unknown secret may be a rotation.
+    s.expect("unknown secret", signed("rotated-away"), 401, unauthorized)
+        .await;
+    assert!(proxy.seen() > at_init, "a mismatch re-reads the secret");
 }
 
 #[tokio::test]

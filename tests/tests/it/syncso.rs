@@ -43,7 +43,7 @@ async fn stack(extra: &[(&str, &str)]) -> Stack {
 
 #[tokio::test]
 async fn generation_and_batch_land_normalized() {
-    let s = stack(&[]).await;
+    let s = stack(&[("SYNCSO_ACCEPT_UNTIMED", "true")]).await;
     let t = now();
     s.expect("generation", signed_at(GENERATION, t), 200, None)
         .await;
@@ -127,10 +127,88 @@ async fn stale_and_malformed_signatures_are_refused() {
     assert_eq!(got[0].envelope.event_type, "syncso.generation.teleported");
 }
 
+/// `Sync-Signature` with `count` tags, the valid one last.
+fn with_tags(body: &str, count: usize) -> Event {
+    let t = now();
+    let mut value = format!("t={t}");
+    for i in 1..count {
+        let tag = sign(
+            format!("whsec_other{i}").as_bytes(),
+            &[t.to_string().as_bytes(), b".", body.as_bytes()],
+        );
+        value.push_str(&format!(",v1={}", hex::encode(tag)));
+    }
+    let good = TimestampedScheme::header_value(b"whsec_current", t, body.as_bytes());
+    let (_, tag) = good.split_once(",v1=").expect("t=..,v1=..");
+    value.push_str(&format!(",v1={tag}"));
+    Event::post("syncso", body).header("sync-signature", &value)
+}
+
+#[tokio::test]
+async fn no_replay_path_through_the_untimed_header() {
+    let unauthorized = Some("unauthorized");
+    let stale =
+        TimestampedScheme::header_value(b"whsec_current", now() - 3600, GENERATION.as_bytes());
+    let by_default = stack(&[]).await;
+    let opted_in = stack(&[("SYNCSO_ACCEPT_UNTIMED", "true")]).await;
+    // The plain header alone: a credential only with the opt-in.
+    by_default
+        .expect(
+            "plain header alone, by default",
+            primary(GENERATION),
+            401,
+            unauthorized,
+        )
+        .await;
+    opted_in
+        .expect(
+            "plain header alone, opted in",
+            primary(GENERATION),
+            200,
+            None,
+        )
+        .await;
+    assert_eq!(sqs::drain(&opted_in.sqs, &opted_in.queue).await.len(), 1);
+    // A stale Sync-Signature beside a valid plain header: refused either way.
+    for (name, s) in [("by default", &by_default), ("opted in", &opted_in)] {
+        let both = primary(GENERATION).header("sync-signature", &stale);
+        s.expect(
+            &format!("stale timestamped beside plain, {name}"),
+            both,
+            401,
+            unauthorized,
+        )
+        .await;
+    }
+    // A handful of v1 tags at most, however many are valid.
+    by_default
+        .expect("five tags", with_tags(GENERATION, 5), 200, None)
+        .await;
+    assert_eq!(
+        sqs::drain(&by_default.sqs, &by_default.queue).await.len(),
+        1
+    );
+    for count in [6, 1000] {
+        by_default
+            .expect(
+                &format!("{count} tags"),
+                with_tags(GENERATION, count),
+                401,
+                unauthorized,
+            )
+            .await;
+    }
+}
+
 #[tokio::test]
 async fn status_matrix_with_both_headers() {
-    let s = stack(&[("MAX_BODY_BYTES", "4096")]).await;
-    let incomplete = r#"{"id":"gen_1","createdAt":"2025-11-23T12:30:00Z"}"#;
+    let s = stack(&[
+        ("MAX_BODY_BYTES", "4096"),
+        ("SYNCSO_ACCEPT_UNTIMED", "true"),
+    ])
+    .await;
+    // No id: the envelope has no subject.
+    let incomplete = r#"{"status":"COMPLETED","createdAt":"2025-11-23T12:30:00Z"}"#;
     common::status_matrix(
         &s,
         signed,

@@ -3,12 +3,16 @@
 //! - `send` signs a payload file exactly as its provider does and POSTs it;
 //! - `tail` prints the envelopes arriving on the queue;
 //! - `event` prints the API Gateway event Lambda would receive for such a
-//!   delivery (the `events/` samples are made with it).
+//!   delivery (the `events/` samples are made with it);
+//! - `quarantine list` and `quarantine replay` show the deliveries a
+//!   function kept because it could not normalize them, and move those that
+//!   this version can normalize to the events queue.
 //!
 //! Every failure is one line on stderr and a non-zero exit, never a panic.
 
 mod event;
 mod net;
+mod quarantine;
 mod sign;
 mod tail;
 
@@ -69,6 +73,39 @@ enum Command {
     /// delivery of the payload becomes, for `sam local invoke -e` or
     /// `cargo lambda invoke --data-file`.
     Event(EventArgs),
+    /// Show or replay the deliveries kept on the quarantine queue.
+    #[command(subcommand)]
+    Quarantine(QuarantineCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum QuarantineCommand {
+    /// Print each quarantined delivery: provider, event id, when it was
+    /// received, and why it could not be normalized. Leaves them all.
+    List(QuarantineArgs),
+    /// Normalize each quarantined delivery again with this version; send
+    /// those that now pass to the events queue (same event id) and delete
+    /// them from the quarantine; leave the rest, saying why.
+    Replay(ReplayArgs),
+}
+
+#[derive(Debug, Args)]
+struct QuarantineArgs {
+    /// The quarantine queue (the stack's QuarantineQueueUrl output).
+    #[arg(long, env = "QUARANTINE_QUEUE_URL")]
+    queue_url: String,
+    /// SQS endpoint for a local server [default: AWS_ENDPOINT_URL_SQS].
+    #[arg(long)]
+    endpoint_url: Option<String>,
+}
+
+#[derive(Debug, Args)]
+struct ReplayArgs {
+    #[command(flatten)]
+    quarantine: QuarantineArgs,
+    /// The events queue (the stack's EventsQueueUrl output).
+    #[arg(long, env = "QUEUE_URL")]
+    to_queue_url: String,
 }
 
 /// What is delivered and how it is signed.
@@ -182,6 +219,7 @@ fn main() -> ExitCode {
         Command::Send(args) => runtime.block_on(send(args)),
         Command::Tail(args) => runtime.block_on(tail(args)),
         Command::Event(args) => event(&args),
+        Command::Quarantine(command) => runtime.block_on(quarantine(command)),
     };
     match result {
         Ok(code) => code,
@@ -294,6 +332,21 @@ async fn tail(args: TailArgs) -> Result<ExitCode, CliError> {
             "hookgate: {n} of {max} messages: none arrived for {} s",
             opts.wait.unwrap_or(0)
         );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn quarantine(command: QuarantineCommand) -> Result<ExitCode, CliError> {
+    match command {
+        QuarantineCommand::List(args) => {
+            let client = tail::client(args.endpoint_url.as_deref()).await?;
+            quarantine::list(&client, &args.queue_url).await?;
+        }
+        QuarantineCommand::Replay(args) => {
+            let q = args.quarantine;
+            let client = tail::client(q.endpoint_url.as_deref()).await?;
+            quarantine::replay_all(&client, &q.queue_url, &args.to_queue_url).await?;
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -381,7 +381,12 @@ mod tests {
 
     #[test]
     fn syncso_both_headers_verify() {
-        let config = [("SYNCSO_WEBHOOK_SECRETS", "whsec_sync")];
+        // The plain header is a credential only where untimed signatures
+        // are accepted.
+        let config = [
+            ("SYNCSO_WEBHOOK_SECRETS", "whsec_sync"),
+            ("SYNCSO_ACCEPT_UNTIMED", "true"),
+        ];
         let timestamped = Options {
             secret: Some("whsec_sync".into()),
             ..Options::default()
@@ -409,6 +414,8 @@ mod tests {
         assert_eq!(sig.headers[0].0, "x-signature-primary");
         assert_eq!(verify::<Syncso>(&config, &sig, BODY), Ok(0));
         assert!(verify::<Syncso>(&config, &sig, b"{}").is_err());
+        let by_default = [("SYNCSO_WEBHOOK_SECRETS", "whsec_sync")];
+        assert!(verify::<Syncso>(&by_default, &sig, BODY).is_err());
     }
 
     #[test]

@@ -34,14 +34,12 @@ pub struct Options {
     pub wait: Option<u64>,
 }
 
-/// Polls until `max` messages were printed or `wait` seconds passed
-/// without one (forever when neither is given). Returns how many it printed.
-pub async fn run(opts: &Options) -> Result<u64, CliError> {
-    if opts.max == Some(0) {
-        return Ok(0);
-    }
+/// An SQS client configured like the functions (`AWS_REGION`,
+/// `AWS_ENDPOINT_URL_SQS`, the usual credential chain), with `endpoint_url`
+/// overriding the endpoint.
+pub async fn client(endpoint_url: Option<&str>) -> Result<Client, CliError> {
     let mut loader = aws_config::defaults(BehaviorVersion::latest());
-    if let Some(url) = &opts.endpoint_url {
+    if let Some(url) = endpoint_url {
         loader = loader.endpoint_url(url);
     }
     let conf = loader.load().await;
@@ -50,7 +48,16 @@ pub async fn run(opts: &Options) -> Result<u64, CliError> {
             "no AWS region: set AWS_REGION (for a local queue any region, e.g. us-east-1)",
         ));
     }
-    let client = Client::new(&conf);
+    Ok(Client::new(&conf))
+}
+
+/// Polls until `max` messages were printed or `wait` seconds passed
+/// without one (forever when neither is given). Returns how many it printed.
+pub async fn run(opts: &Options) -> Result<u64, CliError> {
+    if opts.max == Some(0) {
+        return Ok(0);
+    }
+    let client = client(opts.endpoint_url.as_deref()).await?;
     let mut printed = 0u64;
     let mut last_seen = Instant::now();
     loop {

@@ -43,8 +43,9 @@ fn gate_with(sink: MemorySink, extra: &[(&str, &str)]) -> SyncGate {
     Gate::new(config, sink).with_clock(Arc::new(move || fixed))
 }
 
+/// A gate that also takes the untimed `X-Signature-Primary`.
 fn gate() -> SyncGate {
-    gate_with(MemorySink::default(), &[])
+    gate_with(MemorySink::default(), &[(ACCEPT_UNTIMED_VAR, "true")])
 }
 
 /// The two ways sync.so signs a delivery.
@@ -239,7 +240,10 @@ async fn failed_generation_carries_the_error() {
 
 #[tokio::test]
 async fn status_table_for_both_headers() {
-    let g = gate_with(MemorySink::default(), &[("MAX_BODY_BYTES", "1024")]);
+    let g = gate_with(
+        MemorySink::default(),
+        &[("MAX_BODY_BYTES", "1024"), (ACCEPT_UNTIMED_VAR, "true")],
+    );
     let body = GENERATION.as_bytes();
     for form in [Form::Timestamped, Form::Primary] {
         let h = form.header();
@@ -254,13 +258,14 @@ async fn status_table_for_both_headers() {
         let big = format!(r#"{{"pad":"{}"}}"#, "x".repeat(2048));
         refused(&g, form.signed(big.as_bytes()), 413, "payload_too_large").await;
 
+        // Content-Type is no reason to refuse an authenticated body.
         for ct in [
             "text/plain",
             "application/x-www-form-urlencoded",
             "multipart/form-data",
         ] {
             let req = event("POST", json!({"content-type": ct, h: sig}), body, false);
-            refused(&g, req, 415, "unsupported_media_type").await;
+            accepted(&g, req).await;
         }
 
         // No header, a changed body, another key.
@@ -319,6 +324,45 @@ async fn status_table_for_both_headers() {
         let (_, env) = accepted(&g, form.signed(body)).await;
         assert_eq!(env.data.verification.key_index, 1);
     }
+}
+
+#[tokio::test]
+async fn the_untimed_header_needs_the_opt_in() {
+    let body = GENERATION.as_bytes();
+    let primary = json!({"x-signature-primary": Form::Primary.sign(SECRET, body)});
+    // Default: a lone plain signature is no credential, valid or not.
+    for g in [
+        gate_with(MemorySink::default(), &[]),
+        gate_with(MemorySink::default(), &[(ACCEPT_UNTIMED_VAR, "false")]),
+    ] {
+        refused(
+            &g,
+            with_headers(primary.clone(), GENERATION),
+            401,
+            "unauthorized",
+        )
+        .await;
+        accepted(&g, Form::Timestamped.signed(body)).await;
+    }
+    let g = gate();
+    let (_, env) = accepted(&g, with_headers(primary.clone(), GENERATION)).await;
+    assert_eq!(env.data.verification.scheme, "hmac-sha256");
+    // A stale timestamped signature beside a valid plain one: 401 either way.
+    let stale = timestamped_at(NOW - 3600, body);
+    for g in [gate_with(MemorySink::default(), &[]), gate()] {
+        let req = with_headers(
+            json!({"sync-signature": stale, "x-signature-primary": primary["x-signature-primary"]}),
+            GENERATION,
+        );
+        refused(&g, req, 401, "unauthorized").await;
+    }
+    let src = HashMap::from([
+        ("QUEUE_URL", "http://q"),
+        ("SYNCSO_WEBHOOK_SECRETS", "whsec_abc"),
+        (ACCEPT_UNTIMED_VAR, "yes"),
+    ]);
+    let err = Config::<Syncso>::from_source(&src).unwrap_err();
+    assert_eq!(err.variable, ACCEPT_UNTIMED_VAR);
 }
 
 #[tokio::test]
