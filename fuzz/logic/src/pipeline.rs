@@ -10,7 +10,7 @@ use hookgate::providers::Provider;
 use lambda_http::aws_lambda_events::apigw::{
     ApiGatewayV2httpRequest, ApiGatewayV2httpRequestContext,
 };
-use lambda_http::request::RequestContext;
+use lambda_http::request::{LambdaRequest, RequestContext};
 use lambda_http::{Body, Request, RequestExt};
 
 use crate::input::{Http, uri_safe};
@@ -125,7 +125,7 @@ pub fn lambda_event(data: &[u8]) {
     }
     let gates = keys::unknown();
     let make = || {
-        to_request(event.clone())
+        to_request(LambdaRequest::ApiGatewayV2(event.clone()))
             .unwrap_or_else(|| panic!("an API Gateway event became no request (a 500): {event:?}"))
     };
     refused(&gates.panjaya, make());
