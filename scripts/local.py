@@ -8,11 +8,13 @@ import sys
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 # Set by run-local.sh for the local server; not taken from env.json.
-QUEUE_VARS = {"QUEUE_URL", "AWS_ENDPOINT_URL_SQS"}
+QUEUE_VARS = {"QUEUE_URL", "QUARANTINE_QUEUE_URL", "AWS_ENDPOINT_URL_SQS"}
 
 
 def queues(endpoint, name):
-    """Creates `<name>-dlq` and `<name>` redriving to it; prints both URLs."""
+    """Creates `<name>-dlq`, `<name>` redriving to it, and the quarantine
+    queue (`<name>` without `-events`, plus `-quarantine`); prints the three
+    URLs."""
     import boto3
 
     client = boto3.client("sqs", endpoint_url=endpoint, region_name="us-east-1",
@@ -24,7 +26,11 @@ def queues(endpoint, name):
         QueueName=name,
         Attributes={"RedrivePolicy": redrive, "MaximumMessageSize": "1048576"},
     )["QueueUrl"]
-    print(url, dlq)
+    quarantine = client.create_queue(
+        QueueName=f"{name.removesuffix('-events')}-quarantine",
+        Attributes={"MaximumMessageSize": "1048576"},
+    )["QueueUrl"]
+    print(url, dlq, quarantine)
 
 
 def env():

@@ -79,8 +79,8 @@ for _ in range(300):
 else:
     sys.exit("the local SQS server did not start")
 PY
-read -r queue_url dlq_url < <("$py" scripts/local.py queues "$endpoint" hookgate-events)
-export QUEUE_URL="$queue_url"
+read -r queue_url dlq_url quarantine_url < <("$py" scripts/local.py queues "$endpoint" hookgate-events)
+export QUEUE_URL="$queue_url" QUARANTINE_QUEUE_URL="$quarantine_url"
 
 setsid "$root/.venv/bin/cargo-lambda" lambda watch -A 127.0.0.1 -P "$fn_port" \
   >"$log_dir/functions.log" 2>&1 &
@@ -125,6 +125,7 @@ hookgate is running locally; Ctrl-C stops everything.
   namirial  POST $base/namirial/webhooks/namirial
   queue     $queue_url
   DLQ       $dlq_url
+  quarantine $quarantine_url
   logs      $log_dir/
 
 The functions use env.json's local test credentials. Try it from another
@@ -144,6 +145,6 @@ shell, in $root:
   hookgate send redner samples/redner.json --secret wrong --url $base/redner/webhooks/redner   # 401
   hookgate tail --queue-url $queue_url
 
-  cargo lambda invoke redner -P $fn_port --data-file events/redner/job-created.json
+  cargo lambda invoke redner -A 127.0.0.1 -P $fn_port --data-file events/redner/job-created.json
 MSG
 wait "${groups[1]}"

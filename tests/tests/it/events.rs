@@ -97,7 +97,9 @@ async fn check(provider: &str, logical_id: &str, min_valid: usize) {
     let mut env: Vec<(&str, &str)> = config
         .iter()
         // The harness points the SDK at the test's SQS server.
-        .filter(|(k, _)| k != "QUEUE_URL" && k != "AWS_ENDPOINT_URL_SQS")
+        .filter(|(k, _)| {
+            !["QUEUE_URL", "QUARANTINE_QUEUE_URL", "AWS_ENDPOINT_URL_SQS"].contains(&k.as_str())
+        })
         .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect();
     env.push(("QUEUE_URL", &queue));
