@@ -14,3 +14,4 @@ mod panjaya;
 mod redner;
 mod round_trip;
 mod syncso;
+mod template;
