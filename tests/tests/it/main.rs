@@ -8,6 +8,7 @@ mod common;
 mod duplicates;
 mod events;
 mod faults;
+mod fronts;
 mod namirial;
 mod operations;
 mod panjaya;
