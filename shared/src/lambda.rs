@@ -609,6 +609,63 @@ mod tests {
         assert_eq!(alb["isBase64Encoded"], false);
     }
 
+    /// A REST API (payload 1.0) or ALB event with what a caller controls
+    /// set to `path`, `host`, `proto` and a `token` query value.
+    fn v1_and_alb(path: &str, host: &str, proto: &str, token: &str) -> [LambdaRequest; 2] {
+        let headers = serde_json::json!({"host": host, "x-forwarded-proto": proto});
+        let rest = serde_json::json!({
+            "httpMethod": "POST",
+            "path": path,
+            "headers": headers,
+            "queryStringParameters": {"token": token},
+            "requestContext": {
+                "httpMethod": "POST",
+                "stage": "prod",
+                "requestId": "r",
+                "domainName": "api.execute-api.us-east-1.amazonaws.com",
+                "identity": {"sourceIp": "203.0.113.9"}
+            },
+            "body": "{}"
+        });
+        // ALB passes query values as the client encoded them.
+        let alb = serde_json::json!({
+            "httpMethod": "POST",
+            "path": path,
+            "headers": headers,
+            "queryStringParameters": {"token": form_urlencoded::byte_serialize(token.as_bytes()).collect::<String>()},
+            "requestContext": {"elb": {"targetGroupArn": "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/t/1"}},
+            "body": "{}"
+        });
+        [
+            serde_json::from_value(rest).unwrap(),
+            serde_json::from_value(alb).unwrap(),
+        ]
+    }
+
+    #[test]
+    fn odd_rest_and_alb_events_still_make_requests() {
+        for (path, host, proto) in [
+            ("/webhooks/x", "exa mple.com", "https"),
+            ("/webhooks/x y", "example.999", "ht tp"),
+            ("/webhooks/\"x\"", "user@example.com", "javascript:"),
+            ("/webhooks/é", "[::1", "https, http"),
+            ("/webhooks/x", "example.com:99999", "ftp"),
+        ] {
+            for event in v1_and_alb(path, host, proto, "a b\"c&d=é") {
+                let front = Front::of(&event);
+                let req = to_request(event)
+                    .unwrap_or_else(|| panic!("{front:?} {path:?} {host:?} {proto:?}"));
+                // The token survives as sent, whatever else was dropped.
+                let token: Vec<String> =
+                    form_urlencoded::parse(req.uri().query().unwrap_or("").as_bytes())
+                        .filter(|(k, _)| k == "token")
+                        .map(|(_, v)| v.into_owned())
+                        .collect();
+                assert_eq!(token, ["a b\"c&d=é"], "{front:?} {path:?}");
+            }
+        }
+    }
+
     #[test]
     fn an_event_of_no_front_is_not_read() {
         for json in ["{}", r#"{"Records":[]}"#] {
