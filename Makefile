@@ -25,7 +25,7 @@ FUZZ_TARGETS := es256_header hmac_header timestamped_header namirial_token \
 FUZZ := RUSTC_BOOTSTRAP=1 $(CARGO) fuzz
 FUZZ_BUILD := --sanitizer none
 
-.PHONY: help setup test soak lint lint-template unit run build build-host bench fuzz clean
+.PHONY: help setup test soak lint lint-template unit run build build-host sam-build bench fuzz clean
 
 help:
 	@echo "make run    - local SQS + the functions on http://127.0.0.1:9000, one signed sample each"
@@ -33,7 +33,8 @@ help:
 	@echo "make build  - arm64 Lambda artifacts (target/lambda/<function>/bootstrap) with cargo-lambda"
 	@echo "make soak   - the load run with 10,000 deliveries and SQS faults (make test runs 1,000)"
 	@echo "make build-host - release binaries for this machine (used by the tests)"
-	@echo "make lint-template - cfn-lint and sam validate on template.yaml"
+	@echo "make lint-template - cfn-lint and sam validate on template.yaml, for each Front (HttpApi, FunctionUrl)"
+	@echo "make sam-build - sam build from the .venv (arm64, as sam deploy ships it), then checks the four bootstraps are arm64 ELF"
 	@echo "make bench  - criterion pipeline benches, cold start, warm CPU, RSS and size against hello-world and a Python peer; one table"
 	@echo "make fuzz   - each cargo-fuzz target for FUZZ_SECONDS (600), then minimize its corpus"
 
@@ -54,10 +55,17 @@ lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
+# Both fronts: `sam validate` takes no parameter values, so the
+# FunctionUrl variant is a generated copy with the Front default switched.
+TEMPLATE_VARIANT := $(or $(CARGO_TARGET_DIR),target)/template-function-url.yaml
 lint-template: setup
-	$(TEMPLATE_ENV) $(VENV)/bin/cfn-lint template.yaml
-	$(TEMPLATE_ENV) $(VENV)/bin/sam validate --region us-east-1
-	$(TEMPLATE_ENV) $(VENV)/bin/sam validate --lint --region us-east-1
+	mkdir -p $(dir $(TEMPLATE_VARIANT))
+	$(PY) scripts/template-variant.py template.yaml Front=FunctionUrl > $(TEMPLATE_VARIANT)
+	for t in template.yaml $(TEMPLATE_VARIANT); do \
+		$(TEMPLATE_ENV) $(VENV)/bin/cfn-lint $$t && \
+		$(TEMPLATE_ENV) $(VENV)/bin/sam validate -t $$t --region us-east-1 && \
+		$(TEMPLATE_ENV) $(VENV)/bin/sam validate -t $$t --lint --region us-east-1 || exit 1; \
+	done
 
 # The functions are built apart from the CLI: built together, cargo would
 # unify their features and compile the CLI's SSO and credential-process
@@ -72,6 +80,16 @@ build: setup
 	rustup target add $(LAMBDA_TARGET)
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(CARGO) lambda build --release --arm64 $(addprefix -p ,$(FUNCTIONS))
 	@ls -l $(foreach f,$(FUNCTIONS),$(LAMBDA_DIR)/$(f)/bootstrap)
+
+# What `sam deploy` ships: `sam build` (BuildMethod: rust-cargolambda, SAM
+# CLI 1.170 from the .venv, cargo-lambda and zig on PATH as for `make
+# build`) into .aws-sam/build, then a check that each bootstrap is an arm64
+# ELF executable.
+SAM_ARTIFACTS := $(foreach f,Panjaya Syncso Namirial Redner,.aws-sam/build/$(f)Function/bootstrap)
+sam-build: setup
+	rustup target add $(LAMBDA_TARGET)
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(TEMPLATE_ENV) $(VENV)/bin/sam build
+	$(PY) scripts/check-arm64.py $(SAM_ARTIFACTS)
 
 # Measured, not asserted: see BENCHMARKS.md. The four functions are built
 # together, as `make build` builds the Lambda artifacts (same profile and

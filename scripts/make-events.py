@@ -140,6 +140,10 @@ def write(path, value):
 
 
 def env_json():
+    # Every key is one the template declares for that function (SAM passes
+    # only those; tests/tests/it/template.rs checks it). The secret ids are
+    # blanked: SAM resolves the template's `!Ref <Secret>` to the logical id,
+    # and a function given both a value and a secret id refuses to start.
     common = {
         "QUEUE_URL": LOCAL_QUEUE,
         "QUARANTINE_QUEUE_URL": LOCAL_QUARANTINE,
@@ -147,14 +151,28 @@ def env_json():
     }
     public_key = (ROOT / PANJAYA_PUBLIC_KEY).read_text()
     return {
-        "RednerFunction": {**common, "REDNER_WEBHOOK_SECRETS": REDNER_SECRET},
+        "RednerFunction": {
+            **common,
+            "REDNER_WEBHOOK_SECRETS": REDNER_SECRET,
+            "REDNER_WEBHOOK_SECRETS_SECRET_ID": "",
+        },
         "SyncsoFunction": {
             **common,
             "SYNCSO_WEBHOOK_SECRETS": SYNCSO_SECRET,
             "SYNCSO_TOLERANCE_SECONDS": str(SYNCSO_TOLERANCE_SECONDS),
+            "SYNCSO_WEBHOOK_SECRETS_SECRET_ID": "",
+            "SYNCSO_ACCEPT_UNTIMED": "false",
         },
-        "PanjayaFunction": {**common, "PANJAYA_PUBLIC_KEYS": public_key},
-        "NamirialFunction": {**common, "NAMIRIAL_TOKENS": NAMIRIAL_TOKEN},
+        "PanjayaFunction": {
+            **common,
+            "PANJAYA_PUBLIC_KEYS": public_key,
+            "PANJAYA_PUBLIC_KEYS_SECRET_ID": "",
+        },
+        "NamirialFunction": {
+            **common,
+            "NAMIRIAL_TOKENS": NAMIRIAL_TOKEN,
+            "NAMIRIAL_TOKENS_SECRET_ID": "",
+        },
     }
 
 

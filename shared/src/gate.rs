@@ -19,7 +19,6 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use chrono::{DateTime, SubsecRound, Utc};
 use http::{Method, StatusCode, header};
-use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
 use sha2::{Digest, Sha256};
 
@@ -104,18 +103,11 @@ struct Context {
 
 impl Context {
     fn of(req: &Request) -> Self {
-        let (request_id, source_ip) = match req.request_context_ref() {
-            Some(RequestContext::ApiGatewayV2(c)) => {
-                (c.request_id.clone(), c.http.source_ip.as_deref())
-            }
-            Some(RequestContext::ApiGatewayV1(c)) => {
-                (c.request_id.clone(), c.identity.source_ip.as_deref())
-            }
-            _ => (None, None),
-        };
+        // From the front's own request context, whichever front it is.
+        let (request_id, source_ip) = crate::lambda::request_facts(req);
         Self {
             request_id,
-            source_ip: source_ip.and_then(|ip| ip.trim().parse().ok()),
+            source_ip,
             trace_header: req
                 .lambda_context_ref()
                 .and_then(|c| c.xray_trace_id.clone())

@@ -13,6 +13,28 @@ use serde_json::{Value, json};
 /// The CloudWatch namespace.
 pub const NAMESPACE: &str = "hookgate";
 
+/// The dimension sets every metric is recorded under.
+pub const DIMENSIONS: [&[&str]; 2] = [&["provider", "outcome"], &["provider"]];
+
+/// Every counter a record can carry: [`counter_for`]'s answers, and
+/// `Quarantined` for a delivery kept on the quarantine queue. The template's
+/// alarms and dashboard may name only these and [`LATENCIES`] (a test
+/// checks it).
+pub const COUNTERS: [&str; 9] = [
+    "Accepted",
+    "Quarantined",
+    "RejectedMethod",
+    "RejectedSize",
+    "RejectedAuth",
+    "RejectedJson",
+    "RejectedSchema",
+    "EnqueueFailures",
+    "InternalErrors",
+];
+
+/// The latencies a record carries, in milliseconds.
+pub const LATENCIES: [&str; 2] = ["RequestLatency", "SqsLatency"];
+
 /// The counter for a response: `Accepted`, or why it was refused.
 pub fn counter_for(error: Option<&str>) -> &'static str {
     match error {
@@ -63,7 +85,7 @@ impl RequestMetrics<'_> {
                 "Timestamp": at.timestamp_millis(),
                 "CloudWatchMetrics": [{
                     "Namespace": NAMESPACE,
-                    "Dimensions": [["provider", "outcome"], ["provider"]],
+                    "Dimensions": DIMENSIONS,
                     "Metrics": metrics,
                 }],
             },
@@ -160,5 +182,41 @@ mod tests {
             2
         );
         assert!(r.get("SqsLatency").is_none() && r.get("event_id").is_none());
+    }
+
+    #[test]
+    fn the_published_lists_hold_every_metric_a_record_names() {
+        let codes = [
+            None,
+            Some("method_not_allowed"),
+            Some("payload_too_large"),
+            Some("unauthorized"),
+            Some("invalid_json"),
+            Some("invalid_payload"),
+            Some("queue_unavailable"),
+            Some("internal_error"),
+            Some("something_new"),
+        ];
+        for code in codes {
+            let m = RequestMetrics {
+                provider: "redner",
+                outcome: "x",
+                counter: counter_for(code),
+                request_ms: 1.0,
+                sqs_ms: Some(1.0),
+                event_id: None,
+                request_id: "r",
+            };
+            let r = m.record(Utc::now());
+            let cw = &r["_aws"]["CloudWatchMetrics"][0];
+            for name in cw["Metrics"].as_array().unwrap() {
+                let name = name["Name"].as_str().unwrap();
+                assert!(
+                    COUNTERS.contains(&name) || LATENCIES.contains(&name),
+                    "{name} is in neither list"
+                );
+            }
+            assert_eq!(cw["Dimensions"], json!(DIMENSIONS));
+        }
     }
 }

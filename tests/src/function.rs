@@ -138,6 +138,18 @@ impl Function {
         self.call_traced(event, None).await
     }
 
+    /// Sends one event of any front and returns the function's answer as
+    /// the runtime received it (the JSON the front reads).
+    pub async fn call_raw(&self, event: &Value) -> Value {
+        match self.runtime.invoke(event, Duration::from_secs(30)).await {
+            Some(Reply::Response(v)) => v,
+            Some(Reply::Error(e)) => {
+                panic!("the handler returned an error: {e}\nlogs:\n{}", self.logs())
+            }
+            None => panic!("no answer within 30 s\nlogs:\n{}", self.logs()),
+        }
+    }
+
     /// Like [`Function::call`], with an X-Ray trace header on the invocation.
     pub async fn call_traced(&self, event: &Value, trace: Option<&str>) -> HttpReply {
         match self
@@ -185,7 +197,10 @@ impl Function {
     }
 }
 
-fn parse_reply(v: &Value) -> HttpReply {
+/// The HTTP answer in a function's response, whichever front's shape it
+/// has: `multiValueHeaders` (REST API, HTTP API 1.0, ALB) are read as well
+/// as `headers`, repeated values joined with commas.
+pub fn parse_reply(v: &Value) -> HttpReply {
     let status = v["statusCode"]
         .as_u64()
         .and_then(|s| u16::try_from(s).ok())
@@ -203,6 +218,18 @@ fn parse_reply(v: &Value) -> HttpReply {
                 .collect()
         })
         .unwrap_or_default();
+    let mut headers: BTreeMap<String, String> = headers;
+    if let Some(multi) = v["multiValueHeaders"].as_object() {
+        for (k, values) in multi {
+            let joined: Vec<&str> = values
+                .as_array()
+                .map(|a| a.iter().filter_map(Value::as_str).collect())
+                .unwrap_or_default();
+            if !joined.is_empty() {
+                headers.insert(k.to_ascii_lowercase(), joined.join(","));
+            }
+        }
+    }
     let raw = v["body"].as_str().unwrap_or_default();
     let bytes = if v["isBase64Encoded"].as_bool() == Some(true) {
         STANDARD.decode(raw).unwrap_or_default()

@@ -10,6 +10,7 @@
 //! `target/release`).
 
 pub mod apigw;
+pub mod fronts;
 pub mod function;
 pub mod load;
 pub mod providers;

@@ -7,10 +7,12 @@ use hookgate::Gate;
 use hookgate::MemorySink;
 use hookgate::lambda::to_request;
 use hookgate::providers::Provider;
+use lambda_http::aws_lambda_events::alb::AlbTargetGroupRequest;
 use lambda_http::aws_lambda_events::apigw::{
-    ApiGatewayV2httpRequest, ApiGatewayV2httpRequestContext,
+    ApiGatewayProxyRequest, ApiGatewayV2httpRequest, ApiGatewayV2httpRequestContext,
 };
-use lambda_http::request::RequestContext;
+use lambda_http::aws_lambda_events::query_map::QueryMap;
+use lambda_http::request::{LambdaRequest, RequestContext};
 use lambda_http::{Body, Request, RequestExt};
 
 use crate::input::{Http, uri_safe};
@@ -87,10 +89,13 @@ pub fn pipeline(data: &[u8]) {
 /// is sent base64-encoded (`isBase64Encoded`), else as text (UTF-8
 /// replacement where it is not); flag 1: the request context carries a
 /// `domainName`; flag 2: the stage is `$default` rather than absent; flags
-/// 4-5: the source address.
+/// 4-5: the source address. Flag 3 sends the same request as a REST API
+/// (payload 1.0) event instead, flag 6 (without 3) as an ALB event, with
+/// the query's values decoded for REST and as sent for ALB, as those
+/// fronts do.
 ///
-/// Properties: everything `pipeline` checks, and no 500: every event API
-/// Gateway could send for a caller's request converts to a request.
+/// Properties: everything `pipeline` checks, and no 500: every event a
+/// front could send for a caller's request converts to a request.
 pub fn lambda_event(data: &[u8]) {
     let Some(r) = Http::parse(data) else { return };
     let target = String::from_utf8_lossy(r.target);
@@ -125,13 +130,74 @@ pub fn lambda_event(data: &[u8]) {
     }
     let gates = keys::unknown();
     let make = || {
-        to_request(event.clone())
-            .unwrap_or_else(|| panic!("an API Gateway event became no request (a 500): {event:?}"))
+        let front = if r.flag(3) {
+            LambdaRequest::ApiGatewayV1(rest_event(&event, query))
+        } else if r.flag(6) {
+            LambdaRequest::Alb(alb_event(&event, query))
+        } else {
+            LambdaRequest::ApiGatewayV2(event.clone())
+        };
+        to_request(front).unwrap_or_else(|| {
+            panic!(
+                "an event of a front became no request (a 500): {event:?}, REST {}, ALB {}",
+                r.flag(3),
+                r.flag(6)
+            )
+        })
     };
     refused(&gates.panjaya, make());
     refused(&gates.syncso, make());
     refused(&gates.namirial, make());
     refused(&gates.redner, make());
+}
+
+/// The query string's parameters, values decoded (`decode`) or as sent.
+fn query_map(query: Option<&str>, decode: bool) -> QueryMap {
+    let mut map: std::collections::HashMap<String, Vec<String>> = Default::default();
+    for pair in query.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
+        let (k, v) = if decode {
+            form_urlencoded::parse(pair.as_bytes())
+                .next()
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .unwrap_or_default()
+        } else {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            (k.to_owned(), v.to_owned())
+        };
+        map.entry(k).or_default().push(v);
+    }
+    QueryMap::from(map)
+}
+
+/// The HTTP API event's request as a REST API sends it.
+fn rest_event(v2: &ApiGatewayV2httpRequest, query: Option<&str>) -> ApiGatewayProxyRequest {
+    let mut e = ApiGatewayProxyRequest::default();
+    e.http_method = v2.request_context.http.method.clone();
+    e.path = v2.raw_path.clone();
+    e.headers = v2.headers.clone();
+    e.multi_value_query_string_parameters = query_map(query, true);
+    e.request_context.http_method = e.http_method.clone();
+    e.request_context.request_id = v2.request_context.request_id.clone();
+    e.request_context.domain_name = v2.request_context.domain_name.clone();
+    e.request_context.stage = v2.request_context.stage.clone();
+    e.request_context.identity.source_ip = v2.request_context.http.source_ip.clone();
+    e.body = v2.body.clone();
+    e.is_base64_encoded = v2.is_base64_encoded;
+    e
+}
+
+/// The HTTP API event's request as an ALB sends it.
+fn alb_event(v2: &ApiGatewayV2httpRequest, query: Option<&str>) -> AlbTargetGroupRequest {
+    let mut e = AlbTargetGroupRequest::default();
+    e.http_method = v2.request_context.http.method.clone();
+    e.path = v2.raw_path.clone();
+    e.headers = v2.headers.clone();
+    e.query_string_parameters = query_map(query, false);
+    e.request_context.elb.target_group_arn =
+        Some("arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/t/1".into());
+    e.body = v2.body.clone();
+    e.is_base64_encoded = v2.is_base64_encoded;
+    e
 }
 
 fn refused<P: Provider>(gate: &Gate<P, MemorySink>, req: Request) {
