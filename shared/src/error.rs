@@ -11,6 +11,7 @@ use lambda_http::{Body, Response};
 use serde::Serialize;
 
 use crate::json::{Detail, JsonError};
+use crate::metrics::Answer;
 use crate::sink::SinkError;
 use crate::verify::AuthError;
 
@@ -65,6 +66,45 @@ impl Rejection {
             // 503 tells the provider to retry: the event is not lost.
             Self::QueueUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The counters of the request's metrics record: every 4xx is
+    /// `Rejected`, a 401 also `RejectedAuth` (what a rotation gone wrong or
+    /// a probe shows as); a queue failure and a bug have their own. The
+    /// reason itself is the record's `error` field.
+    pub fn counters(&self) -> &'static [&'static str] {
+        match self {
+            Self::Unauthorized(_) => &["Rejected", "RejectedAuth"],
+            Self::QueueUnavailable(_) => &["EnqueueFailures"],
+            Self::Internal(_) => &["InternalErrors"],
+            Self::MethodNotAllowed
+            | Self::BodyTooLarge(_)
+            | Self::EnvelopeTooLarge(_)
+            | Self::InvalidJson(_)
+            | Self::InvalidPayload(_) => &["Rejected"],
+        }
+    }
+
+    /// The request record's `outcome`: `rejected` (the caller's fault),
+    /// `enqueue_failed` (the provider retries) or `error` (a bug).
+    pub fn outcome(&self) -> &'static str {
+        match self {
+            Self::QueueUnavailable(_) => "enqueue_failed",
+            Self::Internal(_) => "error",
+            _ => "rejected",
+        }
+    }
+
+    /// How the request record shows this refusal, with `cause` (this
+    /// rejection's text) for the log.
+    pub fn answer<'a>(&self, cause: &'a str) -> Answer<'a> {
+        Answer::Refused {
+            status: self.status().as_u16(),
+            error: self.code(),
+            cause,
+            outcome: self.outcome(),
+            counters: self.counters(),
         }
     }
 

@@ -29,7 +29,7 @@ use crate::envelope::{
 };
 use crate::error::{Rejection, json_response};
 use crate::json::{Detail, parse_strict};
-use crate::metrics::{RequestMetrics, counter_for};
+use crate::metrics::{Answer, RequestRecord};
 use crate::providers::{Normalized, Provider};
 use crate::quarantine::{Unusable, quarantine_message};
 use crate::secrets::{SECRET_ID_SUFFIX, SecretStore, secret_ids};
@@ -265,19 +265,12 @@ impl<P: Provider, S: Sink> Gate<P, S> {
             }
             Err(rejection) => Err(rejection),
         };
-        let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
-        let provider = P::SLUG;
+        let request_ms = started.elapsed().as_secs_f64() * 1000.0;
         let request_id = ctx.request_id.as_deref().unwrap_or("");
-        let mut metrics = RequestMetrics {
-            provider,
-            outcome: "rejected",
-            counter: "Accepted",
-            request_ms: latency_ms,
-            sqs_ms,
-            event_id: None,
-            request_id,
-        };
-        let response = match &result {
+        // One record per request, which is also its metrics record: see
+        // crate::metrics.
+        let (response, cause, reasons);
+        let answer = match &result {
             Ok((
                 id,
                 Kind::Event {
@@ -285,64 +278,47 @@ impl<P: Provider, S: Sink> Gate<P, S> {
                     outcome,
                 },
             )) => {
-                tracing::info!(
-                    provider,
-                    event_type = %event_type,
-                    outcome = outcome.as_str(),
-                    event_id = %id,
-                    request_id,
-                    status = 200,
-                    latency_ms,
-                    "accepted"
-                );
-                metrics.outcome = outcome.as_str();
-                metrics.event_id = Some(id);
-                json_response(
+                response = json_response(
                     StatusCode::OK,
                     &AcceptedBody {
                         id,
                         quarantined: false,
                     },
-                )
-            }
-            Ok((id, Kind::Quarantined { reasons })) => {
-                tracing::warn!(
-                    provider,
-                    event_id = %id,
-                    request_id,
-                    status = 200,
-                    reasons = %crate::quarantine::describe(reasons),
-                    latency_ms,
-                    "quarantined"
                 );
-                metrics.outcome = "quarantined";
-                metrics.counter = "Quarantined";
-                metrics.event_id = Some(id);
-                json_response(
+                Answer::Accepted {
+                    event_type,
+                    outcome: outcome.as_str(),
+                    event_id: id,
+                }
+            }
+            Ok((id, Kind::Quarantined { reasons: details })) => {
+                response = json_response(
                     StatusCode::OK,
                     &AcceptedBody {
                         id,
                         quarantined: true,
                     },
-                )
+                );
+                reasons = crate::quarantine::describe(details);
+                Answer::Quarantined {
+                    event_id: id,
+                    reasons: &reasons,
+                }
             }
             Err(r) => {
-                let status = r.status().as_u16();
-                if r.status().is_server_error() {
-                    tracing::error!(provider, request_id, status, error = r.code(), cause = %r, latency_ms, "refused");
-                } else {
-                    tracing::info!(provider, request_id, status, error = r.code(), cause = %r, latency_ms, "refused");
-                }
-                metrics.counter = counter_for(Some(r.code()));
-                metrics.outcome = match r {
-                    Rejection::QueueUnavailable(_) => "enqueue_failed",
-                    Rejection::Internal(_) => "error",
-                    _ => "rejected",
-                };
-                r.to_response()
+                response = r.to_response();
+                cause = r.to_string();
+                r.answer(&cause)
             }
         };
-        metrics.emit(Utc::now());
+        RequestRecord {
+            provider: P::SLUG,
+            request_id,
+            answer,
+            request_ms,
+            sqs_ms,
+        }
+        .emit(Utc::now());
         response
     }
 

@@ -81,8 +81,10 @@ pub fn init_tracing() {
         .with_env_filter(filter);
     let json = std::env::var("AWS_LAMBDA_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
     // A second call (several gates in one process, tests) keeps the first.
+    // JSON records name the runtime's invocation span once (`span`), not a
+    // second time in a list of spans: CloudWatch Logs bills every byte.
     let _ = if json {
-        builder.json().try_init()
+        builder.json().with_span_list(false).try_init()
     } else {
         builder.try_init()
     };

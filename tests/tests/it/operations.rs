@@ -217,6 +217,7 @@ async fn secret_ids_work_for_token_lists_too() {
         .await;
 }
 
+/// The JSON records in `logs` that are EMF metrics records.
 fn emf_records(logs: &str) -> Vec<Value> {
     logs.lines()
         .filter(|l| l.starts_with('{') && l.contains("\"_aws\":"))
@@ -224,78 +225,215 @@ fn emf_records(logs: &str) -> Vec<Value> {
         .collect()
 }
 
+/// Checks `r` is valid EMF: every metric named has a number, every
+/// dimension a value, and the namespace and dimensions are hookgate's.
+fn check_emf(r: &Value) {
+    assert!(r["_aws"]["Timestamp"].as_i64().is_some(), "{r}");
+    let cw = &r["_aws"]["CloudWatchMetrics"][0];
+    assert_eq!(cw["Namespace"], hookgate::metrics::NAMESPACE);
+    assert_eq!(cw["Dimensions"], serde_json::json!([["provider"]]));
+    assert!(r["provider"].is_string(), "{r}");
+    for m in cw["Metrics"].as_array().expect("metrics") {
+        let name = m["Name"].as_str().expect("a name");
+        assert!(r[name].is_number(), "{name} has a value: {r}");
+    }
+}
+
+/// What `f` logged for one request: the lines added while it ran.
+async fn logged_by(s: &common::Stack, event: Event) -> (u16, Vec<String>) {
+    let before = s.f.logs().lines().count();
+    let reply = s.f.call(&event.to_json()).await;
+    // stdout is read by a task of the harness: give it a moment.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let lines = s.f.logs().lines().skip(before).map(str::to_owned).collect();
+    (reply.status, lines)
+}
+
+/// One JSON record per request (its log line and its metrics at once),
+/// within a stated size, with what an operator searches by.
 #[tokio::test]
-async fn one_metrics_record_per_request() {
-    let s = common::stack("redner", false, &[("REDNER_WEBHOOK_SECRETS", "emf-secret")]).await;
-    s.expect(
-        "accepted",
-        signed("emf-secret").request_id("req-ok"),
-        200,
-        None,
-    )
-    .await;
-    assert_eq!(sqs::drain(&s.sqs, &s.queue).await.len(), 1);
-    s.expect(
-        "auth",
-        signed("wrong").request_id("req-auth"),
-        401,
-        Some("unauthorized"),
-    )
-    .await;
-    s.expect(
-        "schema",
-        Event::post("redner", "{}").header(
-            "x-redner-signature",
-            &format!("sha256={}", hex::encode(sign(b"emf-secret", &[b"{}"]))),
+async fn one_record_per_request_within_its_size() {
+    const MAX_BYTES: usize = 600;
+    let s = common::quarantined_stack("redner", &[("REDNER_WEBHOOK_SECRETS", "emf-secret")]).await;
+    s.f.ready().await;
+    let cases = [
+        ("accepted", signed("emf-secret").request_id("req-ok"), 200),
+        ("refused", signed("wrong").request_id("req-auth"), 401),
+        (
+            "quarantined",
+            Event::post("redner", "{}")
+                .header(
+                    "x-redner-signature",
+                    &format!("sha256={}", hex::encode(sign(b"emf-secret", &[b"{}"]))),
+                )
+                .request_id("req-q"),
+            200,
         ),
-        422,
-        Some("invalid_payload"),
-    )
-    .await;
-    s.expect(
-        "method",
-        signed("emf-secret").method("GET"),
-        405,
-        Some("method_not_allowed"),
-    )
-    .await;
-    let records = emf_records(&s.f.logs());
-    assert_eq!(records.len(), 4, "{records:?}");
-    for r in &records {
-        let cw = &r["_aws"]["CloudWatchMetrics"][0];
-        assert_eq!(cw["Namespace"], "hookgate");
-        assert_eq!(
-            cw["Dimensions"],
-            serde_json::json!([["provider", "outcome"], ["provider"]])
+        ("method", signed("emf-secret").method("GET"), 405),
+    ];
+    let mut sizes = Vec::new();
+    for (name, event, status) in cases {
+        let (got, lines) = logged_by(&s, event).await;
+        assert_eq!(got, status, "{name}");
+        assert_eq!(lines.len(), 1, "{name}: one record, got {lines:#?}");
+        let bytes = lines[0].len() + 1;
+        assert!(bytes <= MAX_BYTES, "{name}: {bytes} bytes: {}", lines[0]);
+        sizes.push((name, bytes));
+        let r: Value = serde_json::from_str(&lines[0]).expect("the record is JSON");
+        check_emf(&r);
+        assert_eq!(r["status"], status, "{name}");
+        assert!(
+            r["request_id"].is_string() && r["outcome"].is_string(),
+            "{name}"
         );
-        assert!(r["_aws"]["Timestamp"].as_i64().is_some());
-        assert_eq!(r["provider"], "redner");
-        for m in cw["Metrics"].as_array().unwrap() {
-            let name = m["Name"].as_str().unwrap();
-            assert!(r[name].is_number(), "{name} has a value");
+        assert!(r["RequestLatency"].is_number(), "{name}");
+        assert!(
+            r.get("level").is_none(),
+            "{name}: no level for Lambda to filter on"
+        );
+        match name {
+            "accepted" => {
+                assert_eq!(r["request_id"], "req-ok");
+                assert_eq!(r["type"], "redner.job.created");
+                assert_eq!(r["outcome"], "created");
+                assert!(r["event_id"].is_string() && r["SqsLatency"].is_number());
+                assert_eq!(r["Accepted"], 1);
+            }
+            "refused" => {
+                assert_eq!(r["error"], "unauthorized");
+                assert!(
+                    r["cause"]
+                        .as_str()
+                        .is_some_and(|c| c.contains("x-redner-signature"))
+                );
+                assert_eq!(
+                    (r["Rejected"].clone(), r["RejectedAuth"].clone()),
+                    (1.into(), 1.into())
+                );
+                assert!(r.get("SqsLatency").is_none() && r.get("event_id").is_none());
+            }
+            "quarantined" => {
+                assert_eq!(r["outcome"], "quarantined");
+                assert_eq!(r["Quarantined"], 1);
+                assert!(r["event_id"].is_string() && r["reasons"].is_string());
+            }
+            _ => {
+                assert_eq!(r["error"], "method_not_allowed");
+                assert_eq!(r["Rejected"], 1);
+            }
         }
     }
-    let counters: Vec<(&str, &str)> = records
-        .iter()
-        .map(|r| {
-            let counter = r["_aws"]["CloudWatchMetrics"][0]["Metrics"][0]["Name"]
-                .as_str()
-                .unwrap();
-            (counter, r["outcome"].as_str().unwrap())
-        })
-        .collect();
+    // Never a secret or a signature in the record.
+    assert!(!s.f.logs().contains("emf-secret"));
+    println!("log bytes per request: {sizes:?}");
+}
+
+/// Every kind of answer, for every provider, stays within ten custom
+/// metrics (metric name and dimension values) per provider.
+#[tokio::test]
+async fn few_custom_metrics_whatever_the_answer() {
+    use std::collections::{BTreeMap, BTreeSet};
+
+    use hookgate::metrics::{COUNTERS, LATENCIES};
+    use hookgate_tests::providers::Provider;
+
+    let mut per_provider: BTreeMap<String, BTreeSet<(String, Vec<String>)>> = BTreeMap::new();
+    let mut add = |logs: &str| {
+        for r in emf_records(logs) {
+            check_emf(&r);
+            let cw = &r["_aws"]["CloudWatchMetrics"][0];
+            for dims in cw["Dimensions"].as_array().expect("dimension sets") {
+                let values: Vec<String> = dims
+                    .as_array()
+                    .expect("a dimension set")
+                    .iter()
+                    .map(|d| r[d.as_str().expect("a name")].to_string())
+                    .collect();
+                for m in cw["Metrics"].as_array().expect("metrics") {
+                    let name = m["Name"].as_str().expect("a name").to_owned();
+                    assert!(
+                        COUNTERS.contains(&name.as_str()) || LATENCIES.contains(&name.as_str()),
+                        "{name} is not a published metric"
+                    );
+                    per_provider
+                        .entry(r["provider"].as_str().unwrap_or_default().to_owned())
+                        .or_default()
+                        .insert((name, values.clone()));
+                }
+            }
+        }
+    };
+    for p in Provider::ALL {
+        let mut env = p.env();
+        env.push(("MAX_BODY_BYTES", "4096"));
+        let huge = format!(r#"{{"pad":"{}"}}"#, "x".repeat(5_000));
+        // With a quarantine queue: accepted (two outcomes), each refusal
+        // that can happen there, and a quarantined delivery.
+        let s = common::quarantined_stack(p.slug(), &env).await;
+        for (event, status) in [
+            (p.signed(p.sample(1)), 200),
+            (p.signed(p.with_text("x")), 200),
+            (p.signed("not json"), 200),
+            (p.unsigned(p.sample(2)), 401),
+            (p.signed(p.sample(3)).method("GET"), 405),
+            (p.signed(huge), 413),
+        ] {
+            assert_eq!(
+                s.f.call(&event.to_json()).await.status,
+                status,
+                "{}",
+                p.slug()
+            );
+        }
+        // Without one: the 400 and the 422.
+        let plain = common::stack(p.slug(), false, &env).await;
+        for (event, status) in [(p.signed("not json"), 400), (p.signed(p.wrong_type()), 422)] {
+            assert_eq!(
+                plain.f.call(&event.to_json()).await.status,
+                status,
+                "{}",
+                p.slug()
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        add(&s.f.logs());
+        add(&plain.f.logs());
+    }
+    // A queue that does not answer: 503.
+    let p = Provider::Redner;
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let endpoint = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let queue = format!("{endpoint}/123456789012/events");
+    let mut env = p.env();
+    env.extend([
+        ("QUEUE_URL", queue.as_str()),
+        ("AWS_ENDPOINT_URL_SQS", endpoint.as_str()),
+        ("SQS_TIMEOUT_MS", "500"),
+    ]);
+    let f = hookgate_tests::function::Function::start(p.slug(), &env).await;
+    assert_eq!(f.call(&p.signed(p.sample(4)).to_json()).await.status, 503);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    add(&f.logs());
+
+    assert_eq!(per_provider.len(), 4, "{per_provider:?}");
+    for (provider, metrics) in &per_provider {
+        assert!(
+            metrics.len() <= 10,
+            "{provider}: {} custom metrics: {metrics:?}",
+            metrics.len()
+        );
+    }
+    let redner = &per_provider["redner"];
+    let names: BTreeSet<&str> = redner.iter().map(|(n, _)| n.as_str()).collect();
+    // The answers above reach every published metric.
     assert_eq!(
-        counters,
-        [
-            ("Accepted", "created"),
-            ("RejectedAuth", "rejected"),
-            ("RejectedSchema", "rejected"),
-            ("RejectedMethod", "rejected")
-        ]
+        names.len(),
+        COUNTERS.len() - 1 + LATENCIES.len(),
+        "{names:?}"
     );
-    assert!(records[0]["SqsLatency"].is_number() && records[1].get("SqsLatency").is_none());
-    assert_eq!(records[0]["request_id"], "req-ok");
-    assert!(records[0]["event_id"].is_string());
+    assert!(names.contains("EnqueueFailures"), "{names:?}");
+    println!("custom metrics per provider: {}", redner.len());
 }
 
 #[tokio::test]
