@@ -661,3 +661,68 @@ fn the_checkers_see_what_they_should() {
     assert!(targets.contains("test") && targets.contains("run"));
     assert!(variables.contains("FUZZ_SECONDS"));
 }
+
+/// A small count as the docs write it.
+fn in_words(n: usize) -> &'static str {
+    const WORDS: [&str; 13] = [
+        "no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+        "eleven", "twelve",
+    ];
+    WORDS
+        .get(n)
+        .copied()
+        .unwrap_or_else(|| panic!("{n} is more than the docs spell out"))
+}
+
+/// What the template declares, the docs describe: every parameter and
+/// output in docs/deploy.md, every alarm in docs/operations.md's alarm
+/// table, and the number of alarms, with and without the HTTP API, where
+/// both pages state it.
+#[test]
+fn the_template_is_documented() {
+    let t = crate::template::template();
+    // Whitespace folded, so that rewrapping a paragraph changes nothing.
+    let flat = |page: &str| {
+        read(Path::new(page))
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let deploy = flat("docs/deploy.md");
+    let operations = flat("docs/operations.md");
+    for section in ["Parameters", "Outputs"] {
+        let names = t[section]
+            .as_object()
+            .unwrap_or_else(|| panic!("the template has {section}"));
+        for name in names.keys() {
+            assert!(
+                deploy.contains(&format!("`{name}`")),
+                "docs/deploy.md does not describe the template's {section} entry {name}"
+            );
+        }
+    }
+    let resources = t["Resources"].as_object().expect("Resources");
+    let alarms: Vec<(&String, bool)> = resources
+        .iter()
+        .filter(|(_, r)| r["Type"] == "AWS::CloudWatch::Alarm")
+        .map(|(id, r)| (id, r.get("Condition").is_none()))
+        .collect();
+    for (id, _) in &alarms {
+        assert!(
+            operations.contains(&format!("| `{id}`")),
+            "docs/operations.md's alarm table has no row for {id}"
+        );
+    }
+    let all = in_words(alarms.len());
+    let unconditional = in_words(alarms.iter().filter(|(_, always)| *always).count());
+    let said = format!("{all} alarms ({unconditional} with `Front=FunctionUrl`");
+    assert!(
+        operations.contains(&said),
+        "docs/operations.md does not say \"{said}\""
+    );
+    let said = format!("{all} CloudWatch alarms ({unconditional} with `Front=FunctionUrl`");
+    assert!(
+        deploy.contains(&said),
+        "docs/deploy.md does not say \"{said}\""
+    );
+}
