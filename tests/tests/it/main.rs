@@ -5,6 +5,7 @@
 mod bad_input;
 mod cli;
 mod common;
+mod docs;
 mod duplicates;
 mod events;
 mod faults;

@@ -23,7 +23,7 @@ fn root() -> PathBuf {
 }
 
 /// template.yaml as JSON.
-fn template() -> Value {
+pub(crate) fn template() -> Value {
     let python = root().join(".venv/bin/python");
     assert!(
         python.is_file(),
