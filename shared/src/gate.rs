@@ -135,6 +135,22 @@ pub struct Prepared {
     pub kind: Kind,
 }
 
+impl Prepared {
+    /// `message` for a queue taking at most `max_message_bytes`; one that
+    /// cannot fit is a 413, never a failed send.
+    pub(crate) fn fitting(
+        message: Message,
+        id: String,
+        kind: Kind,
+        max_message_bytes: usize,
+    ) -> Result<Self, Rejection> {
+        if message.size() > max_message_bytes {
+            return Err(Rejection::EnvelopeTooLarge(message.size()));
+        }
+        Ok(Self { message, id, kind })
+    }
+}
+
 /// Which queue a [`Prepared`] message goes to.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Kind {
@@ -483,17 +499,15 @@ pub(crate) fn event_message(
         fifo,
         trace_header: receipt.trace_header.clone(),
     };
-    if message.size() > max_message_bytes {
-        return Err(Rejection::EnvelopeTooLarge(message.size()));
-    }
-    Ok(Prepared {
+    Prepared::fitting(
         message,
         id,
-        kind: Kind::Event {
+        Kind::Event {
             event_type,
             outcome,
         },
-    })
+        max_message_bytes,
+    )
 }
 
 /// FIFO ids: messages about one resource stay in order; the event id

@@ -172,14 +172,12 @@ pub(crate) fn quarantine_message(
         fifo: fifo.then(|| fifo_ids(receipt.slug, "quarantined", &id)),
         trace_header: receipt.trace_header.clone(),
     };
-    if message.size() > max_message_bytes {
-        return Err(Rejection::EnvelopeTooLarge(message.size()));
-    }
-    Ok(Prepared {
+    Prepared::fitting(
         message,
         id,
-        kind: Kind::Quarantined { reasons },
-    })
+        Kind::Quarantined { reasons },
+        max_message_bytes,
+    )
 }
 
 /// Why a quarantine record cannot be replayed.

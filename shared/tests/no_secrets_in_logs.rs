@@ -1,4 +1,5 @@
-//! Nothing a request carries as a credential reaches the log, at any level.
+//! Nothing a request carries as a credential reaches the tracing log, at
+//! any level.
 //!
 //! A test binary of its own: it installs a global TRACE subscriber, which
 //! unit tests running in parallel threads would race with.
@@ -107,11 +108,10 @@ async fn credentials_are_never_logged() {
         401
     );
 
+    // The requests' own records go to stdout, not through tracing: the
+    // integration suite checks the release binaries' whole output for the
+    // same credentials (operations::credentials_never_reach_the_log).
     let logged = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
-    assert!(
-        logged.contains("\"status\":401"),
-        "refusals are logged: {logged}"
-    );
     assert!(
         logged.contains("SOMETHING_NEW"),
         "warnings are logged: {logged}"

@@ -25,7 +25,7 @@ use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 
-use crate::events::{env_json, root};
+use crate::events::{env_json, env_json_without_queues, root};
 
 const TEST_PRIVATE_KEY: &str = "shared/tests/fixtures/panjaya/TEST-ONLY-private-key.pem";
 
@@ -124,15 +124,9 @@ async fn forward(
 async fn function(provider: &str, logical_id: &str) -> (Arc<Function>, String) {
     let client = sqs::client().await;
     let queue = sqs::create_queue(&client, false).await;
-    let config = env_json(logical_id);
+    let config = env_json_without_queues(logical_id);
     let mut env: Vec<(&str, &str)> = config
         .iter()
-        .filter(|(k, _)| {
-            !matches!(
-                k.as_str(),
-                "QUEUE_URL" | "QUARANTINE_QUEUE_URL" | "AWS_ENDPOINT_URL_SQS"
-            )
-        })
         .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect();
     env.push(("QUEUE_URL", &queue));

@@ -35,6 +35,21 @@ pub(crate) fn env_json(logical_id: &str) -> Vec<(String, String)> {
         .collect()
 }
 
+/// env.json's variables for `logical_id` less its queue settings, which
+/// name `make run`'s queues: the harness gives each test its own queues on
+/// its own SQS server.
+pub(crate) fn env_json_without_queues(logical_id: &str) -> Vec<(String, String)> {
+    env_json(logical_id)
+        .into_iter()
+        .filter(|(k, _)| {
+            !matches!(
+                k.as_str(),
+                "QUEUE_URL" | "QUARANTINE_QUEUE_URL" | "AWS_ENDPOINT_URL_SQS"
+            )
+        })
+        .collect()
+}
+
 /// `(file name, event)` for every event of `provider`, sorted by name.
 fn events(provider: &str) -> Vec<(String, Value)> {
     let dir = root().join("events").join(provider);
@@ -92,20 +107,15 @@ async fn check(provider: &str, logical_id: &str, min_valid: usize) {
     let client = sqs::client().await;
     let queue = sqs::create_queue(&client, false).await;
     let quarantine = sqs::create_queue(&client, false).await;
-    let config = env_json(logical_id);
     assert!(
-        config.iter().any(|(k, _)| k == "QUARANTINE_QUEUE_URL"),
+        env_json(logical_id)
+            .iter()
+            .any(|(k, _)| k == "QUARANTINE_QUEUE_URL"),
         "env.json gives {logical_id} a quarantine queue"
     );
+    let config = env_json_without_queues(logical_id);
     let mut env: Vec<(&str, &str)> = config
         .iter()
-        // The harness points the SDK at the test's SQS server.
-        .filter(|(k, _)| {
-            !matches!(
-                k.as_str(),
-                "QUEUE_URL" | "QUARANTINE_QUEUE_URL" | "AWS_ENDPOINT_URL_SQS"
-            )
-        })
         .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect();
     env.push(("QUEUE_URL", &queue));

@@ -328,6 +328,55 @@ async fn one_record_per_request_within_its_size() {
     println!("log bytes per request: {sizes:?}");
 }
 
+/// Nothing a request carries as a credential reaches the function's output
+/// (its request records and every tracing record, at TRACE), for a token in
+/// the query string, a token header, and an HMAC signature.
+#[tokio::test]
+async fn credentials_never_reach_the_log() {
+    const TOKEN: &str = "cur+token/0123456789=abcdef";
+    const TOKEN_IN_URL: &str = "cur%2Btoken%2F0123456789%3Dabcdef";
+    const SECRET: &str = "whsec_never_logged_secret";
+    let trace = [("AWS_LAMBDA_LOG_LEVEL", "TRACE")];
+    let namirial =
+        common::quarantined_stack("namirial", &[trace[0], ("NAMIRIAL_TOKENS", TOKEN)]).await;
+    let body = r#"{"status":"SOMETHING_NEW","request":5}"#;
+    for (query, status) in [
+        (format!("token={TOKEN_IN_URL}"), 200),
+        (format!("token={TOKEN_IN_URL}x"), 401),
+    ] {
+        let event = Event::post("namirial", body).query(&query);
+        assert_eq!(namirial.f.call(&event.to_json()).await.status, status);
+    }
+    let header = Event::post("namirial", "{}").header("x-webhook-token", TOKEN);
+    assert_eq!(namirial.f.call(&header.to_json()).await.status, 200);
+
+    let redner =
+        common::quarantined_stack("redner", &[trace[0], ("REDNER_WEBHOOK_SECRETS", SECRET)]).await;
+    let sig = format!(
+        "sha256={}",
+        hex::encode(sign(SECRET.as_bytes(), &[BODY.as_bytes()]))
+    );
+    let good = Event::post("redner", BODY).header("x-redner-signature", &sig);
+    let forged = Event::post("redner", "{}").header("x-redner-signature", &sig);
+    assert_eq!(redner.f.call(&good.to_json()).await.status, 200);
+    assert_eq!(redner.f.call(&forged.to_json()).await.status, 401);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+
+    let logged = format!("{}\n{}", namirial.f.logs(), redner.f.logs());
+    // Both kinds of record were written, so the check below saw them.
+    assert!(
+        logged.contains("\"status\":401") && logged.contains("\"quarantined\""),
+        "{logged}"
+    );
+    assert!(
+        logged.contains("SOMETHING_NEW"),
+        "warnings are logged: {logged}"
+    );
+    for secret in [TOKEN, TOKEN_IN_URL, "token=", SECRET, &sig[7..]] {
+        assert!(!logged.contains(secret), "{secret:?} in the log: {logged}");
+    }
+}
+
 /// Every kind of answer, for every provider, stays within ten custom
 /// metrics (metric name and dimension values) per provider.
 #[tokio::test]

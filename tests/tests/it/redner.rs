@@ -82,14 +82,13 @@ async fn valid_delivery_lands_with_the_exact_envelope() {
         Some("succeeded")
     );
 
-    // One structured log line for the request, without secrets or signatures.
+    // One structured record for the request, without secrets or signatures.
     let logs = s.f.logs();
-    let line = logs
-        .lines()
-        .find(|l| l.contains(&id))
-        .expect("a log line naming the event id");
-    let log: serde_json::Value = serde_json::from_str(line).expect("JSON log line");
-    assert_eq!(log["fields"]["status"], 200, "{line}");
+    let lines: Vec<&str> = logs.lines().filter(|l| l.contains(&id)).collect();
+    assert_eq!(lines.len(), 1, "one record naming the event id: {logs}");
+    let log: serde_json::Value = serde_json::from_str(lines[0]).expect("JSON log line");
+    assert_eq!(log["status"], 200, "{}", lines[0]);
+    assert_eq!(log["event_id"], id.as_str(), "{}", lines[0]);
     assert!(!logs.contains("whsec_"), "a secret reached the log");
     assert!(!logs.contains(&signature("whsec_current", BODY.as_bytes())[7..]));
     assert!(
