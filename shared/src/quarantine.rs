@@ -242,11 +242,9 @@ pub fn replay(
     fifo: bool,
     max_message_bytes: usize,
 ) -> Result<Prepared, ReplayError> {
-    let slug = providers::SLUGS
-        .iter()
-        .copied()
-        .find(|s| *s == record.data.provider)
+    let provider = providers::registered(&record.data.provider)
         .ok_or_else(|| ReplayError::UnknownProvider(record.data.provider.clone()))?;
+    let slug = provider.slug;
     let body = record
         .body()
         .ok_or_else(|| ReplayError::NotARecord("it holds no payload".into()))?;
@@ -263,8 +261,7 @@ pub fn replay(
             signed_at: None,
         },
     );
-    let normalized =
-        providers::normalize_as(slug, text, &verified).map_err(ReplayError::StillUnusable)?;
+    let normalized = (provider.normalize)(text, &verified).map_err(ReplayError::StillUnusable)?;
     let receipt = Receipt {
         slug,
         body: &body,

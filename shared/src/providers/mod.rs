@@ -67,27 +67,50 @@ pub trait Provider: Send + Sync + Sized + fmt::Debug + 'static {
     fn normalize(text: &str, verified: &Verified<'_>) -> Result<Normalized, Vec<Detail>>;
 }
 
-/// Every provider's slug.
-pub const SLUGS: [&str; 4] = [Panjaya::SLUG, Syncso::SLUG, Namirial::SLUG, Redner::SLUG];
+/// A provider as code that does not know its type sees it: the quarantine
+/// replay, and the tests that check every part of the project names every
+/// provider.
+#[derive(Clone, Copy)]
+pub struct Registered {
+    /// [`Provider::SLUG`].
+    pub slug: &'static str,
+    /// [`Provider::SECRET_VARS`].
+    pub secret_vars: &'static [crate::secrets::SecretVar],
+    /// [`Provider::normalize`].
+    pub normalize: fn(&str, &Verified<'_>) -> Result<Normalized, Vec<Detail>>,
+}
 
-/// Normalizes `text` as the provider named `slug` does; `slug` must be one
-/// of [`SLUGS`] (anything else reads as a payload nobody can normalize).
-pub fn normalize_as(
-    slug: &str,
-    text: &str,
-    verified: &Verified<'_>,
-) -> Result<Normalized, Vec<Detail>> {
-    match slug {
-        Panjaya::SLUG => Panjaya::normalize(text, verified),
-        Syncso::SLUG => Syncso::normalize(text, verified),
-        Namirial::SLUG => Namirial::normalize(text, verified),
-        Redner::SLUG => Redner::normalize(text, verified),
-        _ => Err(vec![Detail {
-            loc: Vec::new(),
-            msg: format!("no provider is named {slug:?}"),
-            kind: "value_error".into(),
-        }]),
+impl Registered {
+    const fn of<P: Provider>() -> Self {
+        Self {
+            slug: P::SLUG,
+            secret_vars: P::SECRET_VARS,
+            normalize: P::normalize,
+        }
     }
+}
+
+impl fmt::Debug for Registered {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Registered")
+            .field("slug", &self.slug)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Every provider hookgate has. A new one is added here; a test checks that
+/// the template, env.json, the sample events, the schemas and the test
+/// harness name every provider listed.
+pub const REGISTRY: [Registered; 4] = [
+    Registered::of::<Panjaya>(),
+    Registered::of::<Syncso>(),
+    Registered::of::<Namirial>(),
+    Registered::of::<Redner>(),
+];
+
+/// The registered provider named `slug`.
+pub fn registered(slug: &str) -> Option<&'static Registered> {
+    REGISTRY.iter().find(|r| r.slug == slug)
 }
 
 /// Logs a value hookgate does not know yet and returns `Outcome::Unknown`,

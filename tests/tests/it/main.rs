@@ -15,6 +15,7 @@ mod operations;
 mod panjaya;
 mod quarantine;
 mod redner;
+mod registry;
 mod round_trip;
 mod syncso;
 mod template;
