@@ -6,7 +6,11 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
+
+use crate::providers::Provider;
+use crate::secrets::{SECRET_ID_SUFFIX, SecretStore, secret_ids};
 
 /// SQS's default maximum message size, assumed when the queue cannot be asked.
 pub const DEFAULT_MAX_MESSAGE_BYTES: usize = 262_144;
@@ -189,10 +193,59 @@ impl Common {
             ),
         })
     }
+}
 
-    /// Whether the queue is FIFO (its URL ends in `.fifo`).
-    pub fn is_fifo(&self) -> bool {
-        self.queue_url.ends_with(".fifo")
+/// Everything a function needs, read once at cold start.
+#[derive(Debug)]
+pub struct Config<P> {
+    /// Queue and limits.
+    pub common: Common,
+    /// The provider with its verification keys.
+    pub provider: P,
+    /// Where its secrets come from, when they live in Secrets Manager.
+    pub secrets: Option<SecretStore>,
+}
+
+impl<P: Provider> Config<P> {
+    /// Reads the process environment, and the Secrets Manager secrets that
+    /// `<VAR>_SECRET_ID` variables name.
+    pub async fn load() -> Result<Self, ConfigError> {
+        Self::load_from(Arc::new(Env)).await
+    }
+
+    /// Like [`Config::load`], from any source.
+    pub async fn load_from(src: Arc<dyn Source + Send + Sync>) -> Result<Self, ConfigError> {
+        let common = Common::from_source(&*src)?;
+        match SecretStore::load(Arc::clone(&src), P::SECRET_VARS).await? {
+            None => Ok(Self {
+                common,
+                provider: P::from_source(&*src)?,
+                secrets: None,
+            }),
+            Some((store, values)) => {
+                let provider = P::from_source(&store.with_values(&values))?;
+                Ok(Self {
+                    common,
+                    provider,
+                    secrets: Some(store),
+                })
+            }
+        }
+    }
+
+    /// Reads plain variables only (no Secrets Manager), e.g. from a map.
+    pub fn from_source(src: &dyn Source) -> Result<Self, ConfigError> {
+        if let Some((var, _)) = secret_ids(src, P::SECRET_VARS)?.first() {
+            return Err(ConfigError::new(
+                format!("{}{SECRET_ID_SUFFIX}", var.name),
+                "names a Secrets Manager secret, which only Config::load reads",
+            ));
+        }
+        Ok(Self {
+            common: Common::from_source(src)?,
+            provider: P::from_source(src)?,
+            secrets: None,
+        })
     }
 }
 
@@ -216,7 +269,6 @@ mod tests {
         let c = Common::from_source(&src(&[("QUEUE_URL", "http://127.0.0.1:1/q")])).unwrap();
         assert_eq!(c.max_body_bytes, DEFAULT_MAX_BODY_BYTES);
         assert_eq!(c.sqs_timeout, Duration::from_millis(5000));
-        assert!(!c.is_fifo());
     }
 
     #[test]

@@ -11,7 +11,7 @@
 
 use std::io;
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
@@ -276,11 +276,6 @@ pub fn body_is_sqs_safe(body: &str) -> bool {
             0xEF => !matches!(bytes.get(i + 1..i + 3), Some([0xBF, 0xBE | 0xBF])),
             _ => true,
         })
-}
-
-/// RFC 3339 with millisecond precision, as in `received_at`.
-pub fn rfc3339_millis(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
 #[cfg(test)]

@@ -22,7 +22,7 @@ use http::{Method, StatusCode, header};
 use lambda_http::{Body, Request, RequestExt, Response};
 use sha2::{Digest, Sha256};
 
-use crate::config::{Common, ConfigError, Env, Source};
+use crate::config::{Common, Config};
 use crate::envelope::{
     Data, Envelope, Outcome, SPEC_VERSION, VerificationInfo, body_is_sqs_safe, event_id, sqs_clean,
     to_sqs_json, to_sqs_json_with_payload,
@@ -32,66 +32,12 @@ use crate::json::{Detail, parse_strict};
 use crate::metrics::{Answer, RequestRecord};
 use crate::providers::{Normalized, Provider};
 use crate::quarantine::{Unusable, quarantine_message};
-use crate::secrets::{SECRET_ID_SUFFIX, SecretStore, secret_ids};
+use crate::secrets::SecretStore;
 use crate::sink::{FifoIds, Message, Sink};
 use crate::verify::{AuthError, Inbound};
 
 /// A source of the current time; injectable so tests are exact.
 pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
-
-/// Everything a function needs, read once at cold start.
-#[derive(Debug)]
-pub struct Config<P> {
-    /// Queue and limits.
-    pub common: Common,
-    /// The provider with its verification keys.
-    pub provider: P,
-    /// Where its secrets come from, when they live in Secrets Manager.
-    pub secrets: Option<SecretStore>,
-}
-
-impl<P: Provider> Config<P> {
-    /// Reads the process environment, and the Secrets Manager secrets that
-    /// `<VAR>_SECRET_ID` variables name.
-    pub async fn load() -> Result<Self, ConfigError> {
-        Self::load_from(Arc::new(Env)).await
-    }
-
-    /// Like [`Config::load`], from any source.
-    pub async fn load_from(src: Arc<dyn Source + Send + Sync>) -> Result<Self, ConfigError> {
-        let common = Common::from_source(&*src)?;
-        match SecretStore::load(Arc::clone(&src), P::SECRET_VARS).await? {
-            None => Ok(Self {
-                common,
-                provider: P::from_source(&*src)?,
-                secrets: None,
-            }),
-            Some((store, values)) => {
-                let provider = P::from_source(&store.with_values(&values))?;
-                Ok(Self {
-                    common,
-                    provider,
-                    secrets: Some(store),
-                })
-            }
-        }
-    }
-
-    /// Reads plain variables only (no Secrets Manager), e.g. from a map.
-    pub fn from_source(src: &dyn Source) -> Result<Self, ConfigError> {
-        if let Some((var, _)) = secret_ids(src, P::SECRET_VARS)?.first() {
-            return Err(ConfigError::new(
-                format!("{}{SECRET_ID_SUFFIX}", var.name),
-                "names a Secrets Manager secret, which only Config::load reads",
-            ));
-        }
-        Ok(Self {
-            common: Common::from_source(src)?,
-            provider: P::from_source(src)?,
-            secrets: None,
-        })
-    }
-}
 
 /// The request facts the pipeline and the log need beyond headers and body.
 #[derive(Debug, Clone, Default)]

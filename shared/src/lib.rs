@@ -27,10 +27,10 @@ pub mod verify;
 #[cfg(test)]
 mod testing;
 
-pub use config::{Common, ConfigError, Env, Source};
+pub use config::{Common, Config, ConfigError, Env, Source};
 pub use envelope::{Envelope, Outcome};
 pub use error::Rejection;
-pub use gate::{Clock, Config, Gate, Kind, Prepared};
+pub use gate::{Clock, Gate, Kind, Prepared};
 pub use lambda::serve;
 pub use sink::{MemorySink, Message, Sink, SqsSink};
 

@@ -47,7 +47,7 @@ impl Namirial {
 impl Provider for Namirial {
     const SLUG: &'static str = "namirial";
     const SECRET_VARS: &'static [SecretVar] = &[SecretVar {
-        name: "NAMIRIAL_TOKENS",
+        name: TOKENS_VAR,
         join: ",",
     }];
 

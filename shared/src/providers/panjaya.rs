@@ -42,7 +42,7 @@ impl Panjaya {
 impl Provider for Panjaya {
     const SLUG: &'static str = "panjaya";
     const SECRET_VARS: &'static [SecretVar] = &[SecretVar {
-        name: "PANJAYA_PUBLIC_KEYS",
+        name: KEYS_VAR,
         join: "\n",
     }];
 

@@ -12,6 +12,9 @@ use crate::verify::{AuthError, HmacScheme, Inbound, SignatureFormat, Verified, V
 
 use super::{Normalized, Provider, parse_time, unknown};
 
+/// The variable holding the webhook secrets.
+pub const SECRETS_VAR: &str = "REDNER_WEBHOOK_SECRETS";
+
 /// Where Redner puts its signature.
 pub const SIGNATURE: SignatureFormat = SignatureFormat {
     header: "x-redner-signature",
@@ -35,19 +38,18 @@ impl Redner {
 impl Provider for Redner {
     const SLUG: &'static str = "redner";
     const SECRET_VARS: &'static [SecretVar] = &[SecretVar {
-        name: "REDNER_WEBHOOK_SECRETS",
+        name: SECRETS_VAR,
         join: ",",
     }];
 
     fn from_source(src: &dyn Source) -> Result<Self, ConfigError> {
-        const VAR: &str = "REDNER_WEBHOOK_SECRETS";
         let keys = secrets_from(
             Vars(src),
-            VAR,
+            SECRETS_VAR,
             "set it to the webhook secret shown on Redner's settings page (comma-separate several to rotate)",
         )?;
         let scheme = HmacScheme::new(SIGNATURE, keys)
-            .ok_or_else(|| ConfigError::new(VAR, "holds an empty secret"))?;
+            .ok_or_else(|| ConfigError::new(SECRETS_VAR, "holds an empty secret"))?;
         Ok(Self { scheme })
     }
 

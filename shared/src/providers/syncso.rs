@@ -70,7 +70,7 @@ impl Syncso {
 impl Provider for Syncso {
     const SLUG: &'static str = "syncso";
     const SECRET_VARS: &'static [SecretVar] = &[SecretVar {
-        name: "SYNCSO_WEBHOOK_SECRETS",
+        name: SECRETS_VAR,
         join: ",",
     }];
 

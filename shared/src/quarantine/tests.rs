@@ -8,8 +8,9 @@ use lambda_http::Request;
 use serde_json::json;
 
 use super::*;
+use crate::config::Config;
 use crate::envelope::Envelope;
-use crate::gate::{Config, Gate};
+use crate::gate::Gate;
 use crate::providers::Redner;
 use crate::sink::MemorySink;
 use crate::testing::{Ev, call, refused};

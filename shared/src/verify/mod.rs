@@ -51,7 +51,9 @@ pub struct Verification {
     pub signed_at: Option<i64>,
 }
 
-/// A body that passed verification. Only this module can make one.
+/// A body that passed verification. Only this crate makes one: a scheme of
+/// this module once it verified the body, or the quarantine replay for a
+/// body that was verified on receipt.
 #[derive(Clone, Copy)]
 pub struct Verified<'a> {
     body: &'a [u8],

@@ -10,8 +10,9 @@ use lambda_http::Request;
 use serde_json::json;
 
 use super::{CIDRS_VAR, Namirial, TOKENS_VAR};
+use crate::config::Config;
 use crate::envelope::{Envelope, event_id, sqs_allows};
-use crate::gate::{Config, Gate};
+use crate::gate::Gate;
 use crate::sink::{MemorySink, Message};
 use crate::testing::{Ev, call, refused};
 

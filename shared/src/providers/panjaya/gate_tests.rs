@@ -9,8 +9,9 @@ use lambda_http::Request;
 use serde_json::json;
 
 use super::*;
+use crate::config::Config;
 use crate::envelope::{Envelope, event_id};
-use crate::gate::{Config, Gate};
+use crate::gate::Gate;
 use crate::sink::MemorySink;
 use crate::testing::{Ev, call, refused};
 use crate::verify::es256::testing::{TestKey, flip_s};

@@ -11,8 +11,9 @@ use lambda_http::Request;
 use serde_json::json;
 
 use super::*;
+use crate::config::Config;
 use crate::envelope::{Envelope, event_id, sqs_allows};
-use crate::gate::{Config, Gate};
+use crate::gate::Gate;
 use crate::sink::MemorySink;
 use crate::testing::{Ev, call, refused};
 use crate::verify::hmac::sign;
