@@ -6,9 +6,35 @@ use base64::engine::general_purpose::STANDARD;
 use lambda_http::{Body, Request, Response};
 use serde_json::json;
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, TimeZone as _, Utc};
+
+use crate::config::Config;
 use crate::gate::Gate;
 use crate::providers::Provider;
 use crate::sink::{MemorySink, Sink};
+
+/// What every unit test's gate reads from its clock:
+/// 2025-11-23T12:34:57.120456Z (the envelope keeps milliseconds).
+pub(crate) fn fixed_now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2025, 11, 23, 12, 34, 57).unwrap()
+        + chrono::Duration::microseconds(120_456)
+}
+
+/// A gate for provider `P` configured from `vars` over a local
+/// `QUEUE_URL`, sending to `sink`, on the [`fixed_now`] clock.
+pub(crate) fn gate_with<P: Provider>(
+    vars: &[(&str, &str)],
+    sink: MemorySink,
+) -> Gate<P, MemorySink> {
+    let mut src: HashMap<&str, &str> =
+        HashMap::from([("QUEUE_URL", "http://127.0.0.1:1/123456789012/events")]);
+    src.extend(vars.iter().copied());
+    let config = Config::<P>::from_source(&src).expect("a test configuration");
+    Gate::new(config, sink).with_clock(Arc::new(fixed_now))
+}
 
 /// What varies between test requests; `Default` is a JSON POST.
 #[derive(Debug, Clone)]

@@ -2,14 +2,13 @@
 
 use std::collections::HashMap;
 
-use chrono::TimeZone as _;
 use serde_json::json;
 
 use super::*;
 use crate::envelope::sqs_allows;
 use crate::providers::Redner;
 use crate::sink::MemorySink;
-use crate::testing::{Ev, call, refused};
+use crate::testing::{self, Ev, call, refused};
 use crate::verify::hmac::sign;
 
 const SECRET: &str = "whsec_current";
@@ -17,15 +16,9 @@ const OLD_SECRET: &str = "whsec_previous";
 const BODY: &str = r#"{"event":"job.completed","timestamp":"2025-11-23T12:34:56Z","data":{"jobId":"job_abc123","status":"merged","outputs":[{"url":"https://x/y.mp4","expiresAt":"2025-11-23T13:34:56Z","sizeBytes":45678901}]}}"#;
 
 fn gate_with(sink: MemorySink, extra: &[(&str, &str)]) -> Gate<Redner, MemorySink> {
-    let mut src: HashMap<&str, &str> = HashMap::from([
-        ("QUEUE_URL", "http://127.0.0.1:1/123456789012/events"),
-        ("REDNER_WEBHOOK_SECRETS", "whsec_previous,whsec_current"),
-    ]);
-    src.extend(extra.iter().copied());
-    let config = Config::<Redner>::from_source(&src).unwrap();
-    let fixed = Utc.with_ymd_and_hms(2025, 11, 23, 12, 34, 57).unwrap()
-        + chrono::Duration::microseconds(120_456);
-    Gate::new(config, sink).with_clock(Arc::new(move || fixed))
+    let mut vars = vec![("REDNER_WEBHOOK_SECRETS", "whsec_previous,whsec_current")];
+    vars.extend_from_slice(extra);
+    testing::gate_with(&vars, sink)
 }
 
 fn gate() -> Gate<Redner, MemorySink> {

@@ -240,7 +240,7 @@ fn outcome(status: &str) -> Outcome {
 }
 
 #[cfg(test)]
-mod pipeline;
+mod gate_tests;
 
 #[cfg(test)]
 mod tests {

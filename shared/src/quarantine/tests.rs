@@ -1,19 +1,14 @@
 //! Quarantine through the whole pipeline, and replay of what it kept.
 
-use std::collections::HashMap;
-use std::sync::Arc;
-
-use chrono::TimeZone as _;
 use lambda_http::Request;
 use serde_json::json;
 
 use super::*;
-use crate::config::Config;
 use crate::envelope::Envelope;
 use crate::gate::Gate;
 use crate::providers::Redner;
 use crate::sink::MemorySink;
-use crate::testing::{Ev, call, refused};
+use crate::testing::{self, Ev, call, refused};
 use crate::verify::hmac::sign;
 
 const SECRET: &str = "whsec_current";
@@ -23,15 +18,8 @@ const NO_JOB_ID: &str = r#"{"event":"job.created","data":{"status":"created"}}"#
 type RednerGate = Gate<Redner, MemorySink>;
 
 fn gate(quarantine: Option<MemorySink>) -> RednerGate {
-    let src = HashMap::from([
-        ("QUEUE_URL", "http://127.0.0.1:1/123456789012/events"),
-        ("REDNER_WEBHOOK_SECRETS", SECRET),
-    ]);
-    let config = Config::<Redner>::from_source(&src).unwrap();
-    let fixed = Utc.with_ymd_and_hms(2025, 11, 23, 12, 34, 57).unwrap();
-    Gate::new(config, MemorySink::default())
+    testing::gate_with(&[("REDNER_WEBHOOK_SECRETS", SECRET)], MemorySink::default())
         .with_quarantine(quarantine)
-        .with_clock(Arc::new(move || fixed))
 }
 
 fn with_quarantine() -> RednerGate {

@@ -3,9 +3,7 @@
 //! header and the caller's address in `requestContext.http.sourceIp`.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
-use chrono::{TimeZone as _, Utc};
 use lambda_http::Request;
 use serde_json::json;
 
@@ -14,7 +12,7 @@ use crate::config::Config;
 use crate::envelope::{Envelope, event_id, sqs_allows};
 use crate::gate::Gate;
 use crate::sink::{MemorySink, Message};
-use crate::testing::{Ev, call, refused};
+use crate::testing::{self, Ev, call, refused};
 
 const OLD_TOKEN: &str = "old-token-0123456789abcdef";
 const TOKEN: &str = "cur+token/0123456789=abcdef";
@@ -26,15 +24,9 @@ const CLIENT: &str = "203.0.113.9";
 
 fn gate_with(sink: MemorySink, extra: &[(&str, &str)]) -> Gate<Namirial, MemorySink> {
     let tokens = format!("{OLD_TOKEN},{TOKEN}");
-    let mut src: HashMap<&str, &str> = HashMap::from([
-        ("QUEUE_URL", "http://127.0.0.1:1/123456789012/events"),
-        (TOKENS_VAR, tokens.as_str()),
-    ]);
-    src.extend(extra.iter().copied());
-    let config = Config::<Namirial>::from_source(&src).unwrap();
-    let fixed = Utc.with_ymd_and_hms(2025, 11, 23, 12, 34, 57).unwrap()
-        + chrono::Duration::microseconds(120_456);
-    Gate::new(config, sink).with_clock(Arc::new(move || fixed))
+    let mut vars = vec![(TOKENS_VAR, tokens.as_str())];
+    vars.extend_from_slice(extra);
+    testing::gate_with(&vars, sink)
 }
 
 fn gate() -> Gate<Namirial, MemorySink> {

@@ -2,9 +2,7 @@
 //! table, the 422 detail and the envelope of a version and an asset event.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
-use chrono::{TimeZone as _, Utc};
 use lambda_http::Request;
 use serde_json::json;
 
@@ -13,7 +11,7 @@ use crate::config::Config;
 use crate::envelope::{Envelope, event_id};
 use crate::gate::Gate;
 use crate::sink::MemorySink;
-use crate::testing::{Ev, call, refused};
+use crate::testing::{self, Ev, call, refused};
 use crate::verify::es256::testing::{TestKey, flip_s};
 
 const VERSION_BODY: &str = r#"{"event":"version_ready","asset_id":"a_7f3c","version_id":"v_19ab","version_locale":"fr-FR"}"#;
@@ -36,15 +34,9 @@ fn keys() -> Keys {
 
 fn gate_with(keys: &Keys, sink: MemorySink, extra: &[(&str, &str)]) -> Gate<Panjaya, MemorySink> {
     let pem = format!("{}{}", keys.current.public_pem(), keys.next.public_pem());
-    let mut src: HashMap<&str, &str> = HashMap::from([
-        ("QUEUE_URL", "http://127.0.0.1:1/123456789012/events"),
-        (KEYS_VAR, pem.as_str()),
-    ]);
-    src.extend(extra.iter().copied());
-    let config = Config::<Panjaya>::from_source(&src).unwrap();
-    let fixed = Utc.with_ymd_and_hms(2025, 11, 23, 12, 34, 57).unwrap()
-        + chrono::Duration::microseconds(120_456);
-    Gate::new(config, sink).with_clock(Arc::new(move || fixed))
+    let mut vars = vec![(KEYS_VAR, pem.as_str())];
+    vars.extend_from_slice(extra);
+    testing::gate_with(&vars, sink)
 }
 
 /// An API Gateway payload-2.0 event, as lambda_http would receive it.

@@ -2,11 +2,9 @@
 //! out, with an in-memory sink and a fixed clock.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use chrono::{TimeZone as _, Utc};
 use lambda_http::Request;
 use serde_json::json;
 
@@ -15,12 +13,13 @@ use crate::config::Config;
 use crate::envelope::{Envelope, event_id, sqs_allows};
 use crate::gate::Gate;
 use crate::sink::MemorySink;
-use crate::testing::{Ev, call, refused};
+use crate::testing::{self, Ev, call, refused};
 use crate::verify::hmac::sign;
 
 const SECRET: &str = "whsec_syncso_test_secret";
 const OLD_SECRET: &str = "whsec_old";
-/// The gate's clock reads 2025-11-23T12:34:57.120Z: whole seconds `NOW`.
+/// The gate's clock (testing::fixed_now) in whole seconds:
+/// 2025-11-23T12:34:57Z.
 const NOW: i64 = 1_763_901_297;
 /// When the deliveries below were signed: 2025-11-23T12:34:56Z.
 const T: i64 = NOW - 1;
@@ -31,17 +30,9 @@ const BATCH: &str = r#"{"id":"batch_91","status":"COMPLETED","created_at":"2025-
 type SyncGate = Gate<Syncso, MemorySink>;
 
 fn gate_with(sink: MemorySink, extra: &[(&str, &str)]) -> SyncGate {
-    let mut src: HashMap<&str, &str> = HashMap::from([
-        ("QUEUE_URL", "http://127.0.0.1:1/123456789012/events"),
-        (
-            "SYNCSO_WEBHOOK_SECRETS",
-            "whsec_old, whsec_syncso_test_secret",
-        ),
-    ]);
-    src.extend(extra.iter().copied());
-    let config = Config::<Syncso>::from_source(&src).unwrap();
-    let fixed = Utc.timestamp_opt(NOW, 120_456_000).unwrap();
-    Gate::new(config, sink).with_clock(Arc::new(move || fixed))
+    let mut vars = vec![(SECRETS_VAR, "whsec_old, whsec_syncso_test_secret")];
+    vars.extend_from_slice(extra);
+    testing::gate_with(&vars, sink)
 }
 
 /// A gate that also takes the untimed `X-Signature-Primary`.
