@@ -19,6 +19,7 @@ use aws_lc_rs::signature::{
     KeyPair, ParsedPublicKey, UnparsedPublicKey,
 };
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use hookgate::apigw::HttpApiRequest;
 use hookgate::providers::Panjaya;
 use hookgate::verify::es256::{ALGORITHM_HEADER, SIGNATURE_HEADER};
 use hookgate::verify::{Es256Scheme, Inbound, Verifier};
@@ -125,33 +126,24 @@ fn candidates(c: &mut Criterion) {
 
 /// An API Gateway payload-2.0 event carrying `body`.
 fn request(body: &[u8], signature: &[u8]) -> lambda_http::Request {
-    let ev = serde_json::json!({
-        "version": "2.0",
-        "routeKey": "POST /webhooks/panjaya",
-        "rawPath": "/webhooks/panjaya",
-        "rawQueryString": "",
-        "headers": {
-            "content-type": "application/json",
-            "x-signature": hex::encode(signature),
-            "x-signature-algorithm": "ES256"
-        },
-        "requestContext": {
-            "accountId": "123456789012",
-            "apiId": "api",
-            "domainName": "example.execute-api.us-east-1.amazonaws.com",
-            "domainPrefix": "example",
-            "http": {"method": "POST", "path": "/webhooks/panjaya", "protocol": "HTTP/1.1",
-                     "sourceIp": "203.0.113.9", "userAgent": "python-requests/2.32"},
-            "requestId": "Kq3mRiW1JBNFcOx=",
-            "routeKey": "POST /webhooks/panjaya",
-            "stage": "$default",
-            "time": "23/Nov/2025:12:34:57 +0000",
-            "timeEpoch": 1763901297120i64
-        },
-        "body": std::str::from_utf8(body).unwrap(),
-        "isBase64Encoded": false
-    });
-    lambda_http::request::from_str(&ev.to_string()).unwrap()
+    let headers = [
+        ("content-type".to_owned(), "application/json".to_owned()),
+        ("x-signature".to_owned(), hex::encode(signature)),
+        ("x-signature-algorithm".to_owned(), "ES256".to_owned()),
+    ];
+    HttpApiRequest {
+        method: "POST",
+        path: "/webhooks/panjaya",
+        headers: &headers,
+        query: "",
+        body,
+        base64: false,
+        source_ip: Some("203.0.113.9"),
+        request_id: "Kq3mRiW1JBNFcOx=",
+        time: chrono::DateTime::from_timestamp_millis(1_763_901_297_120).unwrap(),
+    }
+    .request()
+    .unwrap()
 }
 
 fn pipeline(c: &mut Criterion) {

@@ -25,13 +25,13 @@ use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{ECDSA_P256_SHA256_ASN1_SIGNING, EcdsaKeyPair, KeyPair};
 use chrono::{DateTime, Utc};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use hookgate::apigw::HttpApiRequest;
 use hookgate::envelope::event_id;
 use hookgate::json::parse_strict;
 use hookgate::providers::{Namirial, Panjaya, Provider, Redner, Syncso};
 use hookgate::verify::Inbound;
 use hookgate::verify::hmac::sign;
 use hookgate::{Config, Gate, MemorySink};
-use serde_json::json;
 
 const SIZES: [(&str, usize); 2] = [("1KiB", 1024), ("64KiB", 64 * 1024)];
 const HMAC_SECRET: &str = "whsec_bench_secret_0123456789abcdef";
@@ -64,35 +64,21 @@ fn request(
     headers: &[(&str, String)],
     body: &[u8],
 ) -> lambda_http::Request {
-    let mut h = serde_json::Map::new();
-    h.insert("content-type".into(), json!("application/json"));
-    for (k, v) in headers {
-        h.insert((*k).into(), json!(v));
+    let mut h = vec![("content-type".to_owned(), "application/json".to_owned())];
+    h.extend(headers.iter().map(|(k, v)| ((*k).to_owned(), v.clone())));
+    HttpApiRequest {
+        method: "POST",
+        path: &format!("/webhooks/{provider}"),
+        headers: &h,
+        query,
+        body,
+        base64: false,
+        source_ip: Some("203.0.113.9"),
+        request_id: "Kq3mRiW1JBNFcOx=",
+        time: now(),
     }
-    let path = format!("/webhooks/{provider}");
-    let ev = json!({
-        "version": "2.0",
-        "routeKey": format!("ANY {path}"),
-        "rawPath": path,
-        "rawQueryString": query,
-        "headers": h,
-        "requestContext": {
-            "accountId": "123456789012",
-            "apiId": "api",
-            "domainName": "example.execute-api.us-east-1.amazonaws.com",
-            "domainPrefix": "example",
-            "http": {"method": "POST", "path": path, "protocol": "HTTP/1.1",
-                     "sourceIp": "203.0.113.9", "userAgent": "provider"},
-            "requestId": "Kq3mRiW1JBNFcOx=",
-            "routeKey": format!("ANY {path}"),
-            "stage": "$default",
-            "time": "23/Nov/2025:12:34:57 +0000",
-            "timeEpoch": 1_763_901_297_120_i64
-        },
-        "body": std::str::from_utf8(body).unwrap(),
-        "isBase64Encoded": false
-    });
-    lambda_http::request::from_str(&ev.to_string()).unwrap()
+    .request()
+    .unwrap()
 }
 
 fn now() -> DateTime<Utc> {

@@ -11,6 +11,7 @@
 //! }
 //! ```
 
+pub mod apigw;
 pub mod config;
 pub mod envelope;
 pub mod error;

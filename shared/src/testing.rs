@@ -1,16 +1,14 @@
 //! What the pipeline's unit tests share: API Gateway events as lambda_http
 //! receives them, and calls through a gate with an in-memory sink.
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
-use lambda_http::{Body, Request, Response};
-use serde_json::json;
-
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, TimeZone as _, Utc};
+use lambda_http::{Body, Request, Response};
+use serde_json::json;
 
+use crate::apigw::HttpApiRequest;
 use crate::config::Config;
 use crate::gate::Gate;
 use crate::providers::Provider;
@@ -67,40 +65,28 @@ impl Default for Ev<'_> {
 impl Ev<'_> {
     /// An API Gateway payload-2.0 event, as lambda_http would receive it.
     pub fn request(&self) -> Request {
-        // API Gateway base64-encodes bodies that are not text.
-        let base64 = self.base64 || std::str::from_utf8(self.body).is_err();
-        let body = if base64 {
-            STANDARD.encode(self.body)
-        } else {
-            String::from_utf8_lossy(self.body).into_owned()
-        };
-        let mut http = json!({"method": self.method, "path": self.path, "protocol": "HTTP/1.1",
-                              "userAgent": "provider"});
-        if let Some(ip) = self.source_ip {
-            http["sourceIp"] = json!(ip);
+        let headers: Vec<(String, String)> = self
+            .headers
+            .as_object()
+            .map(|m| {
+                m.iter()
+                    .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        HttpApiRequest {
+            method: self.method,
+            path: self.path,
+            headers: &headers,
+            query: self.query,
+            body: self.body,
+            base64: self.base64,
+            source_ip: self.source_ip,
+            request_id: self.request_id,
+            time: fixed_now(),
         }
-        let ev = json!({
-            "version": "2.0",
-            "routeKey": format!("ANY {}", self.path),
-            "rawPath": self.path,
-            "rawQueryString": self.query,
-            "headers": self.headers,
-            "requestContext": {
-                "accountId": "123456789012",
-                "apiId": "api",
-                "domainName": "example.execute-api.us-east-1.amazonaws.com",
-                "domainPrefix": "example",
-                "http": http,
-                "requestId": self.request_id,
-                "routeKey": format!("ANY {}", self.path),
-                "stage": "$default",
-                "time": "23/Nov/2025:12:34:57 +0000",
-                "timeEpoch": 1_763_901_297_120_i64
-            },
-            "body": body,
-            "isBase64Encoded": base64
-        });
-        lambda_http::request::from_str(&ev.to_string()).expect("a valid API Gateway event")
+        .request()
+        .expect("a valid API Gateway event")
     }
 }
 

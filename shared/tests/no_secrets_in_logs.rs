@@ -8,6 +8,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use hookgate::apigw::HttpApiRequest;
 use hookgate::providers::{Namirial, Redner};
 use hookgate::verify::hmac::sign;
 use hookgate::{Config, Gate, MemorySink};
@@ -27,14 +28,25 @@ impl std::io::Write for Buffer {
 }
 
 fn event(query: &str, headers: serde_json::Value, body: &str) -> lambda_http::Request {
-    let ev = json!({
-        "version": "2.0", "routeKey": "ANY /w", "rawPath": "/w", "rawQueryString": query,
-        "headers": headers,
-        "requestContext": {"http": {"method": "POST", "path": "/w", "sourceIp": "203.0.113.9"},
-                           "requestId": "r1", "timeEpoch": 0},
-        "body": body, "isBase64Encoded": false
-    });
-    lambda_http::request::from_str(&ev.to_string()).unwrap()
+    let headers: Vec<(String, String)> = headers
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_owned()))
+        .collect();
+    HttpApiRequest {
+        method: "POST",
+        path: "/w",
+        headers: &headers,
+        query,
+        body: body.as_bytes(),
+        base64: false,
+        source_ip: Some("203.0.113.9"),
+        request_id: "r1",
+        time: chrono::DateTime::UNIX_EPOCH,
+    }
+    .request()
+    .unwrap()
 }
 
 const NAMIRIAL_TOKEN: &str = "cur+token/0123456789=abcdef";

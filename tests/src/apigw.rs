@@ -1,8 +1,10 @@
-//! API Gateway HTTP API (payload format 2.0) events, as Lambda delivers them.
+//! API Gateway HTTP API (payload format 2.0) events, as Lambda delivers them:
+//! a request built up step by step, made into an event by the library's own
+//! builder (`hookgate::apigw`).
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
-use serde_json::{Value, json};
+use chrono::DateTime;
+use hookgate::apigw::HttpApiRequest;
+use serde_json::Value;
 
 /// A request to turn into an event.
 #[derive(Debug, Clone)]
@@ -95,43 +97,18 @@ impl Event {
 
     /// The event JSON.
     pub fn to_json(&self) -> Value {
-        let base64 = self.base64 || std::str::from_utf8(&self.body).is_err();
-        let body = if base64 {
-            STANDARD.encode(&self.body)
-        } else {
-            String::from_utf8_lossy(&self.body).into_owned()
-        };
-        let headers: serde_json::Map<String, Value> = self
-            .headers
-            .iter()
-            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
-            .collect();
-        json!({
-            "version": "2.0",
-            "routeKey": format!("ANY {}", self.path),
-            "rawPath": self.path,
-            "rawQueryString": self.query,
-            "headers": headers,
-            "requestContext": {
-                "accountId": "123456789012",
-                "apiId": "local",
-                "domainName": "local.execute-api.us-east-1.amazonaws.com",
-                "domainPrefix": "local",
-                "http": {
-                    "method": self.method,
-                    "path": self.path,
-                    "protocol": "HTTP/1.1",
-                    "sourceIp": self.source_ip,
-                    "userAgent": "hookgate-tests"
-                },
-                "requestId": self.request_id,
-                "routeKey": format!("ANY {}", self.path),
-                "stage": "$default",
-                "time": "23/Nov/2025:12:34:57 +0000",
-                "timeEpoch": 1_763_901_297_120_i64
-            },
-            "body": body,
-            "isBase64Encoded": base64
-        })
+        HttpApiRequest {
+            method: &self.method,
+            path: &self.path,
+            headers: &self.headers,
+            query: &self.query,
+            body: &self.body,
+            base64: self.base64,
+            source_ip: Some(&self.source_ip),
+            request_id: &self.request_id,
+            // 2025-11-23T12:34:57.120Z, the time the samples were made.
+            time: DateTime::from_timestamp_millis(1_763_901_297_120).unwrap_or_default(),
+        }
+        .event()
     }
 }

@@ -1,14 +1,12 @@
-//! API Gateway HTTP API events (payload format 2.0): the JSON Lambda hands
-//! a function for one request, for `sam local invoke -e`, `cargo lambda
-//! invoke --data-file` and the test suite.
+//! API Gateway HTTP API events (payload format 2.0) for a signed delivery:
+//! the JSON Lambda hands a function for one request, for `sam local invoke
+//! -e` and `cargo lambda invoke --data-file`. The event itself is the
+//! library's (`hookgate::apigw`, which the tests send too); this adds the
+//! headers API Gateway puts on every request.
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
 use chrono::{DateTime, Utc};
-use serde_json::{Map, Value, json};
-
-/// The API the sample events pretend to come through.
-const DOMAIN: &str = "local.execute-api.us-east-1.amazonaws.com";
+use hookgate::apigw::{DOMAIN, HttpApiRequest};
+use serde_json::Value;
 
 /// One request as API Gateway received it.
 #[derive(Debug, Clone)]
@@ -34,60 +32,40 @@ pub struct Request<'a> {
 /// The event JSON. A body that is not UTF-8 travels base64-encoded with
 /// `isBase64Encoded`, as API Gateway sends it.
 pub fn api_gateway_v2(req: &Request<'_>) -> Value {
-    let mut headers = Map::new();
     // What API Gateway adds to every request, then the caller's own.
-    let defaults = [
+    let mut headers: Vec<(String, String)> = [
         ("host", DOMAIN.to_owned()),
         ("content-length", req.body.len().to_string()),
         ("user-agent", "hookgate-cli".to_owned()),
         ("x-forwarded-for", req.source_ip.to_owned()),
         ("x-forwarded-port", "443".to_owned()),
         ("x-forwarded-proto", "https".to_owned()),
-    ];
-    for (name, value) in defaults {
-        headers.insert(name.to_owned(), Value::String(value));
-    }
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
     for (name, value) in req.headers {
         let name = name.to_ascii_lowercase();
-        // A repeated header arrives joined with commas.
-        let joined = match headers.get(&name).and_then(Value::as_str) {
-            Some(prev) if !is_default(&name) => format!("{prev},{value}"),
-            _ => value.clone(),
-        };
-        headers.insert(name, Value::String(joined));
+        match headers.iter_mut().find(|(n, _)| *n == name) {
+            // A repeated header arrives joined with commas; the caller's
+            // own value replaces what API Gateway would have set.
+            Some((_, prev)) if !is_default(&name) => *prev = format!("{prev},{value}"),
+            Some((_, prev)) => *prev = value.clone(),
+            None => headers.push((name, value.clone())),
+        }
     }
-    let (body, base64) = match std::str::from_utf8(req.body) {
-        Ok(text) => (text.to_owned(), false),
-        Err(_) => (STANDARD.encode(req.body), true),
-    };
-    let route = format!("ANY {}", req.path);
-    json!({
-        "version": "2.0",
-        "routeKey": route,
-        "rawPath": req.path,
-        "rawQueryString": req.query,
-        "headers": headers,
-        "requestContext": {
-            "accountId": "123456789012",
-            "apiId": "local",
-            "domainName": DOMAIN,
-            "domainPrefix": "local",
-            "http": {
-                "method": req.method,
-                "path": req.path,
-                "protocol": "HTTP/1.1",
-                "sourceIp": req.source_ip,
-                "userAgent": "hookgate-cli"
-            },
-            "requestId": req.request_id,
-            "routeKey": route,
-            "stage": "$default",
-            "time": req.time.format("%d/%b/%Y:%H:%M:%S %z").to_string(),
-            "timeEpoch": req.time.timestamp_millis()
-        },
-        "body": body,
-        "isBase64Encoded": base64
-    })
+    HttpApiRequest {
+        method: req.method,
+        path: req.path,
+        headers: &headers,
+        query: req.query,
+        body: req.body,
+        base64: false,
+        source_ip: Some(req.source_ip),
+        request_id: req.request_id,
+        time: req.time,
+    }
+    .event()
 }
 
 fn is_default(name: &str) -> bool {
