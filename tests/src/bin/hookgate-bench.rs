@@ -303,7 +303,7 @@ fn peak_rss(pid: u32) -> u64 {
         * 1024
 }
 
-#[derive(Default, Clone)]
+#[derive(Default, Clone, serde::Serialize)]
 struct Warm {
     cpu_us: f64,
     wall_us: f64,
@@ -417,6 +417,26 @@ async fn compare(opts: &Opts, queue_url: &str) {
         let _ = std::fs::create_dir_all(dir);
     }
     let _ = std::fs::write(&report, &t);
+    // The means, as tools/bench/cost.py reads them.
+    let means: BTreeMap<String, Warm> = runs
+        .iter()
+        .map(|(label, ws)| {
+            let n = ws.len() as f64;
+            let mean = |f: fn(&Warm) -> f64| ws.iter().map(f).sum::<f64>() / n;
+            let w = Warm {
+                cpu_us: mean(|w| w.cpu_us),
+                wall_us: mean(|w| w.wall_us),
+                log_bytes: mean(|w| w.log_bytes),
+                log_records: mean(|w| w.log_records),
+                rss: mean(|w| w.rss as f64) as u64,
+            };
+            (label.clone(), w)
+        })
+        .collect();
+    let _ = std::fs::write(
+        report.with_extension("json"),
+        serde_json::to_string_pretty(&means).unwrap(),
+    );
     println!("{t}");
     eprintln!(
         "(means of {} rounds of {} requests, each round's CPU in parentheses; table also in {})",
@@ -724,6 +744,11 @@ async fn main() {
         let _ = std::fs::create_dir_all(dir);
     }
     let _ = std::fs::write(&report, &t);
+    // The warm measures, as tools/bench/cost.py reads them.
+    let _ = std::fs::write(
+        report.with_file_name("warm.json"),
+        serde_json::to_string_pretty(&warm_of).unwrap(),
+    );
     println!("{t}");
     eprintln!(
         "(cold starts are medians of {} runs, Python's of {}; CPU over {} requests; table also in {})",
