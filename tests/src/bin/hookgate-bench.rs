@@ -28,7 +28,10 @@
 //! the `redner` binary found in each DIR, the builds taking turns for
 //! `--rounds` rounds, and prints a table of their log bytes, log records,
 //! CPU and wall time per request: builds of two commits compared in one run
-//! (BENCHMARKS.md), or a build with symbols run under `perf record`.
+//! (BENCHMARKS.md), or a build with symbols run under `perf record`:
+//! with `HOOKGATE_BENCH_PERF=<file>`, `perf record -F 999 --call-graph
+//! dwarf` attaches to each warm process for its measured requests only
+//! (`tools/bench/perf_areas.py` groups the samples by area).
 
 // A measurement tool, not a service: a failed setup must stop it loudly.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -338,6 +341,19 @@ async fn warm(program: &Program, queue_url: &str, opts: &Opts) -> Warm {
     // process spends no CPU meanwhile).
     let settle = Duration::from_millis(100);
     call(opts.warmup).await;
+    let perf = std::env::var_os("HOOKGATE_BENCH_PERF").map(|out| {
+        let perf = std::process::Command::new("perf")
+            .args(["record", "-q", "-F", "999", "--call-graph", "dwarf", "-p"])
+            .arg(pid.to_string())
+            .arg("-o")
+            .arg(out)
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("run perf record");
+        // Let it attach before the measured requests.
+        std::thread::sleep(Duration::from_millis(500));
+        perf
+    });
     tokio::time::sleep(settle).await;
     let logs_before = logs.now();
     let before = cpu_ticks(pid);
@@ -345,6 +361,13 @@ async fn warm(program: &Program, queue_url: &str, opts: &Opts) -> Warm {
     call(opts.requests).await;
     let wall = loop_started.elapsed();
     let after = cpu_ticks(pid);
+    if let Some(mut perf) = perf {
+        // perf record writes its file on SIGINT.
+        let _ = std::process::Command::new("kill")
+            .args(["-INT", &perf.id().to_string()])
+            .status();
+        let _ = perf.wait();
+    }
     tokio::time::sleep(settle).await;
     let logs_after = logs.now();
     let rss = peak_rss(pid);
