@@ -100,7 +100,8 @@ bench: $(VENV)/.bench-installed
 	$(CARGO) build --release $(addprefix -p ,$(FUNCTIONS)) -p hello-lambda
 	$(CARGO) build -p hookgate-tests --bin hookgate-bench
 	$(CARGO) bench -p hookgate --bench pipeline
-	scripts/with-sqs.sh $(or $(CARGO_TARGET_DIR),target)/debug/hookgate-bench $(BENCH_ARGS)
+	HOOKGATE_BIN_DIR=$${HOOKGATE_BIN_DIR:-$(abspath $(or $(CARGO_TARGET_DIR),target))/release} \
+		scripts/with-sqs.sh $(or $(CARGO_TARGET_DIR),target)/debug/hookgate-bench $(BENCH_ARGS)
 
 test: setup lint lint-template build-host
 	scripts/with-sqs.sh $(CARGO) test --workspace

@@ -9,6 +9,13 @@
 //!   included), the median of `--cold` starts of each program;
 //! - CPU per warm request: the process's user + system time over
 //!   `--requests` invocations after a warm-up, from `/proc/<pid>/stat`;
+//! - wall time per warm request: the measured loop's elapsed time over its
+//!   requests, the emulator's round trip and the local SQS server's answer
+//!   included;
+//! - log bytes and log records (lines) per warm request: what the process
+//!   writes on stdout and stderr during the measured requests, which Lambda
+//!   ships to CloudWatch Logs; the functions run with
+//!   `AWS_LAMBDA_LOG_FORMAT=JSON` as deployed, and so does the Python peer;
 //! - peak RSS (`VmHWM`) after those requests;
 //! - binary size, as built (the release profile strips) and zipped;
 //! - the Python sample code's verification speed (`tools/bench/verify_speed.py`).
@@ -16,6 +23,15 @@
 //! Needs `HOOKGATE_TEST_SQS_ENDPOINT` (run it under `scripts/with-sqs.sh`),
 //! the release binaries in `HOOKGATE_BIN_DIR` (default `target/release`) and
 //! the project's `.venv` with `tools/bench/requirements.txt`.
+//!
+//! `--compare LABEL=DIR` (repeatable) measures only the warm requests of
+//! the `redner` binary found in each DIR, the builds taking turns for
+//! `--rounds` rounds, and prints a table of their log bytes, log records,
+//! CPU and wall time per request: builds of two commits compared in one run
+//! (BENCHMARKS.md), or a build with symbols run under `perf record`:
+//! with `HOOKGATE_BENCH_PERF=<file>`, `perf record -F 999 --call-graph
+//! dwarf` attaches to each warm process for its measured requests only
+//! (`tools/bench/perf_areas.py` groups the samples by area).
 
 // A measurement tool, not a service: a failed setup must stop it loudly.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -24,6 +40,8 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use hookgate_tests::function::{base_env, bin_dir};
@@ -31,6 +49,7 @@ use hookgate_tests::providers::{PANJAYA_PUBLIC, Provider};
 use hookgate_tests::runtime::{Reply, Runtime};
 use hookgate_tests::sqs;
 use serde_json::Value;
+use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::process::{Child, Command};
 
 const PROVIDERS: [&str; 4] = ["panjaya", "syncso", "namirial", "redner"];
@@ -54,6 +73,9 @@ struct Opts {
     cold: usize,
     requests: usize,
     warmup: usize,
+    /// `--compare`: builds of `redner` to put side by side, by label.
+    compare: Vec<(String, PathBuf)>,
+    rounds: usize,
 }
 
 fn opts() -> Opts {
@@ -61,6 +83,8 @@ fn opts() -> Opts {
         cold: 20,
         requests: 1000,
         warmup: 50,
+        compare: Vec::new(),
+        rounds: 3,
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
     for pair in args.chunks(2) {
@@ -73,7 +97,18 @@ fn opts() -> Opts {
             "--cold" => o.cold = value(),
             "--requests" => o.requests = value(),
             "--warmup" => o.warmup = value(),
-            other => panic!("unknown option {other}; options: --cold N --requests N --warmup N"),
+            "--rounds" => o.rounds = value(),
+            "--compare" => {
+                let (label, dir) = pair
+                    .get(1)
+                    .and_then(|v| v.split_once('='))
+                    .unwrap_or_else(|| panic!("--compare needs LABEL=DIR"));
+                o.compare.push((label.to_owned(), PathBuf::from(dir)));
+            }
+            other => panic!(
+                "unknown option {other}; options: --cold N --requests N --warmup N \
+                 --compare LABEL=DIR --rounds N"
+            ),
         }
     }
     o
@@ -86,6 +121,8 @@ enum Program {
     Rust(String),
     /// The Python peer for a provider.
     Python(&'static str),
+    /// `--compare`: the `redner` binary in a given directory.
+    Build(String, PathBuf),
 }
 
 impl Program {
@@ -93,6 +130,7 @@ impl Program {
         match self {
             Self::Rust(name) => name.clone(),
             Self::Python(p) => format!("python {p}"),
+            Self::Build(label, _) => label.clone(),
         }
     }
 
@@ -100,6 +138,7 @@ impl Program {
         match self {
             Self::Rust(name) => PROVIDERS.iter().copied().find(|p| p == name),
             Self::Python(p) => Some(p),
+            Self::Build(..) => Some("redner"),
         }
     }
 
@@ -108,8 +147,8 @@ impl Program {
         env.insert("QUEUE_URL".into(), queue_url.into());
         // Lambda sets both; botocore reads only this one.
         env.insert("AWS_DEFAULT_REGION".into(), "us-east-1".into());
-        // The same log format for both; the measure is per process anyway.
-        env.remove("AWS_LAMBDA_LOG_FORMAT");
+        // AWS_LAMBDA_LOG_FORMAT=JSON stays, as deployed (template.yaml's
+        // LoggingConfig), for the Python peer too: its log bytes are measured.
         if let Some(p) = self.provider() {
             let (var, value) = match p {
                 "panjaya" => ("PANJAYA_PUBLIC_KEYS", PANJAYA_PUBLIC),
@@ -121,6 +160,7 @@ impl Program {
         }
         let mut cmd = match self {
             Self::Rust(name) => Command::new(bin_dir().join(name)),
+            Self::Build(_, dir) => Command::new(dir.join("redner")),
             Self::Python(p) => {
                 env.insert("PEER_PROVIDER".into(), (*p).into());
                 env.insert("PATH".into(), "/usr/bin:/bin".into());
@@ -133,25 +173,59 @@ impl Program {
         cmd.env_clear()
             .envs(env)
             .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
             .kill_on_drop(true);
         cmd
     }
 }
 
+/// What a process wrote on stdout and stderr so far, as Lambda would ship
+/// it to CloudWatch Logs: bytes, and records (lines).
+#[derive(Default)]
+struct Logs {
+    bytes: AtomicU64,
+    lines: AtomicU64,
+}
+
+impl Logs {
+    /// Counts what `stream` yields until it ends (the process exits).
+    fn count(self: &Arc<Self>, mut stream: impl AsyncRead + Unpin + Send + 'static) {
+        let logs = Arc::clone(self);
+        tokio::spawn(async move {
+            let mut buf = vec![0u8; 64 * 1024];
+            while let Ok(n @ 1..) = stream.read(&mut buf).await {
+                logs.bytes.fetch_add(n as u64, Ordering::Relaxed);
+                let lines = buf[..n].iter().filter(|b| **b == b'\n').count();
+                logs.lines.fetch_add(lines as u64, Ordering::Relaxed);
+            }
+        });
+    }
+
+    fn now(&self) -> (u64, u64) {
+        (
+            self.bytes.load(Ordering::Relaxed),
+            self.lines.load(Ordering::Relaxed),
+        )
+    }
+}
+
 /// Spawns `program` under a fresh emulator; returns it once it polled for
-/// work, with the time from exec to that first poll.
-async fn start(program: &Program, queue_url: &str) -> (Child, Runtime, Duration) {
+/// work, with the time from exec to that first poll and a count of what it
+/// logs.
+async fn start(program: &Program, queue_url: &str) -> (Child, Runtime, Duration, Arc<Logs>) {
     let runtime = Runtime::start().await;
     let mut cmd = program.command(&runtime, queue_url);
     let started = Instant::now();
     let mut child = cmd
         .spawn()
         .unwrap_or_else(|e| panic!("cannot start {}: {e}", program.label()));
+    let logs = Arc::new(Logs::default());
+    logs.count(child.stdout.take().unwrap());
+    logs.count(child.stderr.take().unwrap());
     loop {
         if let Some(at) = runtime.first_poll() {
-            return (child, runtime, at.duration_since(started));
+            return (child, runtime, at.duration_since(started), logs);
         }
         if let Ok(Some(status)) = child.try_wait() {
             panic!("{} exited during init: {status}", program.label());
@@ -232,16 +306,26 @@ fn peak_rss(pid: u32) -> u64 {
         * 1024
 }
 
-#[derive(Default, Clone)]
+#[derive(Default, Clone, serde::Serialize)]
 struct Warm {
     cpu_us: f64,
+    wall_us: f64,
+    /// Log bytes per request (stdout and stderr).
+    log_bytes: f64,
+    /// Log records (lines) per request.
+    log_records: f64,
     rss: u64,
 }
 
-/// CPU per request and peak RSS of one warm process.
-async fn warm(program: &Program, queue_url: &str, opts: &Opts) -> Warm {
+/// CPU, wall time and log output per request and peak RSS of one warm
+/// process, sending to a queue of its own: moto's SendMessage slows down as
+/// a queue fills (from about 25 ms to 200 ms a request over 12,000
+/// messages), so each process starts with an empty queue, deleted after.
+async fn warm(program: &Program, client: &aws_sdk_sqs::Client, opts: &Opts) -> Warm {
     let provider = program.provider().unwrap();
-    let (child, runtime, _) = start(program, queue_url).await;
+    let queue = sqs::create_queue(client, false).await;
+    let queue_url = queue.as_str();
+    let (child, runtime, _, logs) = start(program, queue_url).await;
     let pid = child.id().unwrap();
     let event = signed_event(provider);
     let call = |n: usize| {
@@ -256,23 +340,145 @@ async fn warm(program: &Program, queue_url: &str, opts: &Opts) -> Warm {
             }
         }
     };
+    // A record is written before the answer is sent, but read from the
+    // pipe a moment later: let the readers catch up at both ends (the idle
+    // process spends no CPU meanwhile).
+    let settle = Duration::from_millis(100);
     call(opts.warmup).await;
+    let perf = std::env::var_os("HOOKGATE_BENCH_PERF").map(|out| {
+        let perf = std::process::Command::new("perf")
+            .args(["record", "-q", "-F", "999", "--call-graph", "dwarf", "-p"])
+            .arg(pid.to_string())
+            .arg("-o")
+            .arg(out)
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("run perf record");
+        // Let it attach before the measured requests.
+        std::thread::sleep(Duration::from_millis(500));
+        perf
+    });
+    tokio::time::sleep(settle).await;
+    let logs_before = logs.now();
     let before = cpu_ticks(pid);
+    let loop_started = Instant::now();
     call(opts.requests).await;
+    let wall = loop_started.elapsed();
     let after = cpu_ticks(pid);
+    if let Some(mut perf) = perf {
+        // perf record writes its file on SIGINT.
+        let _ = std::process::Command::new("kill")
+            .args(["-INT", &perf.id().to_string()])
+            .status();
+        let _ = perf.wait();
+    }
+    tokio::time::sleep(settle).await;
+    let logs_after = logs.now();
     let rss = peak_rss(pid);
     drop(child);
+    let _ = client.delete_queue().queue_url(queue_url).send().await;
+    let n = opts.requests as f64;
     Warm {
-        cpu_us: (after - before) as f64 / clock_ticks_per_second() * 1e6 / opts.requests as f64,
+        cpu_us: (after - before) as f64 / clock_ticks_per_second() * 1e6 / n,
+        wall_us: wall.as_secs_f64() * 1e6 / n,
+        log_bytes: (logs_after.0 - logs_before.0) as f64 / n,
+        log_records: (logs_after.1 - logs_before.1) as f64 / n,
         rss,
     }
+}
+
+/// `--compare`: the warm requests of each build of `redner`, taking turns,
+/// as one table; the mean over the rounds.
+async fn compare(opts: &Opts, client: &aws_sdk_sqs::Client) {
+    let builds: Vec<Program> = opts
+        .compare
+        .iter()
+        .map(|(label, dir)| {
+            let path = dir.join("redner");
+            assert!(path.is_file(), "{} is missing", path.display());
+            Program::Build(label.clone(), dir.clone())
+        })
+        .collect();
+    eprintln!(
+        "compare: {} rounds of {} requests after {} warm-up requests, builds taking turns",
+        opts.rounds, opts.requests, opts.warmup
+    );
+    let mut runs: BTreeMap<String, Vec<Warm>> = BTreeMap::new();
+    for round in 0..opts.rounds {
+        for build in &builds {
+            let w = warm(build, client, opts).await;
+            eprintln!(
+                "round {round} {}: {:.0} µs CPU, {:.0} µs wall, {:.1} log bytes, {:.2} records per request",
+                build.label(),
+                w.cpu_us,
+                w.wall_us,
+                w.log_bytes,
+                w.log_records
+            );
+            runs.entry(build.label()).or_default().push(w);
+        }
+    }
+    let mut t = String::new();
+    let _ = writeln!(
+        t,
+        "| redner build | log bytes per request | log records per request | CPU per warm request | wall per warm request | peak RSS |"
+    );
+    let _ = writeln!(t, "|---|---|---|---|---|---|");
+    for build in &builds {
+        let ws = &runs[&build.label()];
+        let mean = |f: fn(&Warm) -> f64| ws.iter().map(f).sum::<f64>() / ws.len() as f64;
+        let cpus: Vec<String> = ws.iter().map(|w| format!("{:.0}", w.cpu_us)).collect();
+        let _ = writeln!(
+            t,
+            "| {} | {:.1} B | {:.2} | {:.0} µs ({}) | {:.0} µs | {:.1} MB |",
+            build.label(),
+            mean(|w| w.log_bytes),
+            mean(|w| w.log_records),
+            mean(|w| w.cpu_us),
+            cpus.join(", "),
+            mean(|w| w.wall_us),
+            mean(|w| w.rss as f64) / 1e6,
+        );
+    }
+    let report = target_dir().join("bench/compare.md");
+    if let Some(dir) = report.parent() {
+        let _ = std::fs::create_dir_all(dir);
+    }
+    let _ = std::fs::write(&report, &t);
+    // The means, as tools/bench/cost.py reads them.
+    let means: BTreeMap<String, Warm> = runs
+        .iter()
+        .map(|(label, ws)| {
+            let n = ws.len() as f64;
+            let mean = |f: fn(&Warm) -> f64| ws.iter().map(f).sum::<f64>() / n;
+            let w = Warm {
+                cpu_us: mean(|w| w.cpu_us),
+                wall_us: mean(|w| w.wall_us),
+                log_bytes: mean(|w| w.log_bytes),
+                log_records: mean(|w| w.log_records),
+                rss: mean(|w| w.rss as f64) as u64,
+            };
+            (label.clone(), w)
+        })
+        .collect();
+    let _ = std::fs::write(
+        report.with_extension("json"),
+        serde_json::to_string_pretty(&means).unwrap(),
+    );
+    println!("{t}");
+    eprintln!(
+        "(means of {} rounds of {} requests, each round's CPU in parentheses; table also in {})",
+        opts.rounds,
+        opts.requests,
+        report.display()
+    );
 }
 
 /// The median cold start of `program`, in milliseconds.
 async fn cold(program: &Program, queue_url: &str, runs: usize) -> f64 {
     let mut times = Vec::with_capacity(runs);
     for _ in 0..runs {
-        let (child, _runtime, init) = start(program, queue_url).await;
+        let (child, _runtime, init, _) = start(program, queue_url).await;
         drop(child);
         times.push(init.as_secs_f64() * 1000.0);
         // Let the killed process go before the next one starts.
@@ -356,6 +562,10 @@ async fn main() {
     let opts = opts();
     let client = sqs::client().await;
     let queue_url = sqs::create_queue(&client, false).await;
+    if !opts.compare.is_empty() {
+        compare(&opts, &client).await;
+        return;
+    }
     let hello = Program::Rust("hello-lambda".into());
     let rust: Vec<Program> = PROVIDERS
         .iter()
@@ -389,7 +599,7 @@ async fn main() {
     );
     let mut warm_of = BTreeMap::new();
     for program in rust.iter().chain(&peers) {
-        warm_of.insert(program.label(), warm(program, &queue_url, &opts).await);
+        warm_of.insert(program.label(), warm(program, &client, &opts).await);
     }
 
     let py = python_verify();
@@ -496,6 +706,37 @@ async fn main() {
         let pw = &warm_of[&format!("python {p}")];
         let _ = writeln!(
             t,
+            "| wall per warm request {p} | {:.0} µs | Python {:.0} µs | {:.2}x | | |",
+            w.wall_us,
+            pw.wall_us,
+            w.wall_us / pw.wall_us,
+        );
+    }
+    for p in PROVIDERS {
+        let w = &warm_of[p];
+        let pw = &warm_of[&format!("python {p}")];
+        let _ = writeln!(
+            t,
+            "| log bytes per accepted request {p} | {:.1} B | Python {:.1} B | {:.2}x | | |",
+            w.log_bytes,
+            pw.log_bytes,
+            w.log_bytes / pw.log_bytes,
+        );
+    }
+    for p in PROVIDERS {
+        let w = &warm_of[p];
+        let pw = &warm_of[&format!("python {p}")];
+        let _ = writeln!(
+            t,
+            "| log records per request {p} | {:.2} | Python {:.2} | | | |",
+            w.log_records, pw.log_records,
+        );
+    }
+    for p in PROVIDERS {
+        let w = &warm_of[p];
+        let pw = &warm_of[&format!("python {p}")];
+        let _ = writeln!(
+            t,
             "| peak RSS {p} | {:.1} MB | Python {:.1} MB | {:.2}x | ≤ 20 MB | {} |",
             w.rss as f64 / 1e6,
             pw.rss as f64 / 1e6,
@@ -531,6 +772,11 @@ async fn main() {
         let _ = std::fs::create_dir_all(dir);
     }
     let _ = std::fs::write(&report, &t);
+    // The warm measures, as tools/bench/cost.py reads them.
+    let _ = std::fs::write(
+        report.with_file_name("warm.json"),
+        serde_json::to_string_pretty(&warm_of).unwrap(),
+    );
     println!("{t}");
     eprintln!(
         "(cold starts are medians of {} runs, Python's of {}; CPU over {} requests; table also in {})",
