@@ -4,40 +4,20 @@
 //! library's (`hookgate::apigw`, which the tests send too); this adds the
 //! headers API Gateway puts on every request.
 
-use chrono::{DateTime, Utc};
 use hookgate::apigw::{DOMAIN, HttpApiRequest};
 use serde_json::Value;
 
-/// One request as API Gateway received it.
-#[derive(Debug, Clone)]
-pub struct Request<'a> {
-    /// The HTTP method.
-    pub method: &'a str,
-    /// The path, e.g. `/webhooks/redner`.
-    pub path: &'a str,
-    /// Headers as sent (API Gateway lower-cases the names).
-    pub headers: &'a [(String, String)],
-    /// The raw query string, without `?`.
-    pub query: &'a str,
-    /// The raw body.
-    pub body: &'a [u8],
-    /// The caller's address.
-    pub source_ip: &'a str,
-    /// API Gateway's request id.
-    pub request_id: &'a str,
-    /// When the request arrived.
-    pub time: DateTime<Utc>,
-}
-
-/// The event JSON. A body that is not UTF-8 travels base64-encoded with
-/// `isBase64Encoded`, as API Gateway sends it.
-pub fn api_gateway_v2(req: &Request<'_>) -> Value {
+/// The event JSON for `req` (headers as the caller sent them), with the
+/// headers API Gateway adds. A body that is not UTF-8 travels
+/// base64-encoded with `isBase64Encoded`, as API Gateway sends it.
+pub fn api_gateway_v2(req: &HttpApiRequest<'_>) -> Value {
+    let source_ip = req.source_ip.unwrap_or_default();
     // What API Gateway adds to every request, then the caller's own.
     let mut headers: Vec<(String, String)> = [
         ("host", DOMAIN.to_owned()),
         ("content-length", req.body.len().to_string()),
         ("user-agent", "hookgate-cli".to_owned()),
-        ("x-forwarded-for", req.source_ip.to_owned()),
+        ("x-forwarded-for", source_ip.to_owned()),
         ("x-forwarded-port", "443".to_owned()),
         ("x-forwarded-proto", "https".to_owned()),
     ]
@@ -55,15 +35,8 @@ pub fn api_gateway_v2(req: &Request<'_>) -> Value {
         }
     }
     HttpApiRequest {
-        method: req.method,
-        path: req.path,
         headers: &headers,
-        query: req.query,
-        body: req.body,
-        base64: false,
-        source_ip: Some(req.source_ip),
-        request_id: req.request_id,
-        time: req.time,
+        ..req.clone()
     }
     .event()
 }
@@ -82,16 +55,19 @@ fn is_default(name: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use chrono::DateTime;
+
     use super::*;
 
-    fn request<'a>(headers: &'a [(String, String)], body: &'a [u8]) -> Request<'a> {
-        Request {
+    fn request<'a>(headers: &'a [(String, String)], body: &'a [u8]) -> HttpApiRequest<'a> {
+        HttpApiRequest {
             method: "POST",
             path: "/webhooks/redner",
             headers,
             query: "token=a%2Bb",
             body,
-            source_ip: "203.0.113.9",
+            base64: false,
+            source_ip: Some("203.0.113.9"),
             request_id: "req-1",
             time: DateTime::from_timestamp(1_763_901_296, 0).unwrap(),
         }

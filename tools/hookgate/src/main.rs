@@ -371,13 +371,14 @@ fn event(args: &EventArgs) -> Result<ExitCode, CliError> {
             hex::encode(digest.get(..6).unwrap_or_default())
         )
     });
-    let json = event::api_gateway_v2(&event::Request {
+    let json = event::api_gateway_v2(&hookgate::apigw::HttpApiRequest {
         method: p.method.as_str(),
         path: &path,
         headers: &p.headers,
         query: p.query.as_deref().unwrap_or(""),
         body: &p.body,
-        source_ip: &args.source_ip,
+        base64: false,
+        source_ip: Some(&args.source_ip),
         request_id: &request_id,
         time: at,
     });
