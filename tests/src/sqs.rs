@@ -80,23 +80,25 @@ pub struct Received {
     pub system: BTreeMap<String, String>,
 }
 
-static SCHEMA: LazyLock<jsonschema::Validator> = LazyLock::new(|| {
-    let schema: Value = serde_json::from_str(include_str!("../../schemas/envelope.schema.json"))
-        .expect("schema is JSON");
+/// A validator for one of `schemas/`, with formats checked.
+fn validator(schema: &str) -> jsonschema::Validator {
+    let schema: Value = serde_json::from_str(schema).expect("schema is JSON");
     jsonschema::options()
         .should_validate_formats(true)
         .build(&schema)
         .expect("schema compiles")
-});
+}
 
-/// Checks a message body against the envelope's JSON Schema and SQS's
-/// character set, and reads it as the envelope type.
-pub fn check_body(body: &str) -> Envelope {
+static SCHEMA: LazyLock<jsonschema::Validator> =
+    LazyLock::new(|| validator(include_str!("../../schemas/envelope.schema.json")));
+
+/// Checks a message body against `schema` and SQS's character set.
+fn check_against(schema: &jsonschema::Validator, body: &str) {
     if let Some(bad) = body.chars().find(|c| !sqs_allows(*c)) {
         panic!("message holds {bad:?}, which SQS cannot carry: {body}");
     }
     let value: Value = serde_json::from_str(body).expect("message is JSON");
-    let errors: Vec<String> = SCHEMA
+    let errors: Vec<String> = schema
         .iter_errors(&value)
         .map(|e| format!("{} at {}", e, e.instance_path))
         .collect();
@@ -104,6 +106,12 @@ pub fn check_body(body: &str) -> Envelope {
         errors.is_empty(),
         "message does not match the schema: {errors:?}\n{body}"
     );
+}
+
+/// Checks a message body against the envelope's JSON Schema and SQS's
+/// character set, and reads it as the envelope type.
+pub fn check_body(body: &str) -> Envelope {
+    check_against(&SCHEMA, body);
     serde_json::from_str(body).expect("message reads as the Envelope type")
 }
 
@@ -222,30 +230,13 @@ pub struct Kept {
     pub attributes: BTreeMap<String, String>,
 }
 
-static QUARANTINE_SCHEMA: LazyLock<jsonschema::Validator> = LazyLock::new(|| {
-    let schema: Value = serde_json::from_str(include_str!("../../schemas/quarantine.schema.json"))
-        .expect("schema is JSON");
-    jsonschema::options()
-        .should_validate_formats(true)
-        .build(&schema)
-        .expect("schema compiles")
-});
+static QUARANTINE_SCHEMA: LazyLock<jsonschema::Validator> =
+    LazyLock::new(|| validator(include_str!("../../schemas/quarantine.schema.json")));
 
 /// Checks a quarantine message body against its JSON Schema and SQS's
 /// character set, and reads it as the record type.
 pub fn check_quarantine_body(body: &str) -> QuarantineRecord {
-    if let Some(bad) = body.chars().find(|c| !sqs_allows(*c)) {
-        panic!("record holds {bad:?}, which SQS cannot carry: {body}");
-    }
-    let value: Value = serde_json::from_str(body).expect("record is JSON");
-    let errors: Vec<String> = QUARANTINE_SCHEMA
-        .iter_errors(&value)
-        .map(|e| format!("{} at {}", e, e.instance_path))
-        .collect();
-    assert!(
-        errors.is_empty(),
-        "record does not match the schema: {errors:?}\n{body}"
-    );
+    check_against(&QUARANTINE_SCHEMA, body);
     hookgate::quarantine::read_record(body).expect("message reads as a quarantine record")
 }
 
