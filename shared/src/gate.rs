@@ -11,7 +11,9 @@
 //! Content-Type is not a reason to refuse: an authenticated body is judged
 //! by its bytes.
 
+use std::future::Future;
 use std::net::IpAddr;
+use std::pin::Pin;
 use std::sync::{Arc, RwLock};
 use std::time::Instant;
 
@@ -156,6 +158,37 @@ impl<P: std::fmt::Debug, S> std::fmt::Debug for Gate<P, S> {
 
 /// How long a secret refresh may hold up the request that asked for it.
 const REFRESH_DEADLINE: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// A gate whose provider is chosen at run time: what code that runs every
+/// registered provider in one process holds
+/// ([`Registered::gate`](crate::providers::Registered::gate)).
+pub trait Handle: Send + Sync {
+    /// The provider's slug.
+    fn slug(&self) -> &'static str;
+
+    /// [`Gate::handle`].
+    fn handle(&self, req: Request) -> Pin<Box<dyn Future<Output = Response<Body>> + Send + '_>>;
+
+    /// [`Gate::prepare`].
+    fn prepare(&self, req: &Request) -> Result<Prepared, Rejection>;
+}
+
+/// A gate of any provider.
+pub type AnyGate = Box<dyn Handle>;
+
+impl<P: Provider, S: Sink + 'static> Handle for Gate<P, S> {
+    fn slug(&self) -> &'static str {
+        P::SLUG
+    }
+
+    fn handle(&self, req: Request) -> Pin<Box<dyn Future<Output = Response<Body>> + Send + '_>> {
+        Box::pin(Gate::handle(self, req))
+    }
+
+    fn prepare(&self, req: &Request) -> Result<Prepared, Rejection> {
+        Gate::prepare(self, req)
+    }
+}
 
 impl<P: Provider, S: Sink> Gate<P, S> {
     /// A gate for `config`, sending events to `sink`, on the system clock,

@@ -31,7 +31,7 @@ mod testing;
 pub use config::{Common, Config, ConfigError, Env, Source};
 pub use envelope::{Envelope, Outcome};
 pub use error::Rejection;
-pub use gate::{Clock, Gate, Kind, Prepared};
+pub use gate::{AnyGate, Clock, Gate, Handle, Kind, Prepared};
 pub use lambda::serve;
 pub use sink::{MemorySink, Message, Sink, SqsSink};
 

@@ -4,8 +4,8 @@
 //! sends exactly once per 2xx.
 
 use std::future::Future;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use aws_config::BehaviorVersion;
@@ -217,11 +217,12 @@ impl Sink for SqsSink {
 
 /// Keeps messages in memory. For unit tests, benchmarks and fuzzing, where
 /// the pipeline runs without a queue; it can be told to fail like a queue
-/// that is down.
-#[derive(Debug)]
+/// that is down. A clone is the same memory: what one sends, the other
+/// takes.
+#[derive(Debug, Clone)]
 pub struct MemorySink {
-    messages: Mutex<Vec<Message>>,
-    fail: AtomicBool,
+    messages: Arc<Mutex<Vec<Message>>>,
+    fail: Arc<AtomicBool>,
     fifo: bool,
     max_message_bytes: usize,
 }
@@ -236,8 +237,8 @@ impl MemorySink {
     /// An empty sink.
     pub fn new(fifo: bool, max_message_bytes: usize) -> Self {
         Self {
-            messages: Mutex::new(Vec::new()),
-            fail: AtomicBool::new(false),
+            messages: Arc::new(Mutex::new(Vec::new())),
+            fail: Arc::new(AtomicBool::new(false)),
             fifo,
             max_message_bytes,
         }

@@ -96,10 +96,10 @@ proptest! {
         let tag = sign(&key, &[&body]);
         let value = |tag: &[u8]| vec![(format.header, hmac_value(format, style, tag))];
         // Rotation: the signing key is the second one configured.
-        let both = HmacScheme::new(format, vec![Secret::new(other.clone()), Secret::new(key.clone())]).unwrap();
+        let both = HmacScheme::new(format, vec![Secret::new(other.clone()), Secret::new(key.clone())], "KEYS").unwrap();
         prop_assert_eq!(verify(&both, &value(&tag), None, &body, now).map(|v| v.key_index), Ok(1));
 
-        let only = HmacScheme::new(format, vec![Secret::new(key.clone())]).unwrap();
+        let only = HmacScheme::new(format, vec![Secret::new(key.clone())], "KEYS").unwrap();
         let no_match = Err(AuthError::NoMatch(format.header));
         if !body.is_empty() {
             let flipped = flip(&body, bits[0]);
@@ -123,7 +123,7 @@ proptest! {
         t_bit in 0u32..64,
     ) {
         let header = syncso::SYNC_SIGNATURE;
-        let scheme = TimestampedScheme::new(header, vec![Secret::new(key.clone())], tolerance).unwrap();
+        let scheme = TimestampedScheme::new(header, vec![Secret::new(key.clone())], "KEYS", tolerance).unwrap();
         // Anywhere within the window, often right on one of its edges.
         let tol = tolerance as i64;
         let delta = match edge {
@@ -218,7 +218,7 @@ proptest! {
         in_query in any::<bool>(),
         bits in any::<[Index; 2]>(),
     ) {
-        let scheme = TokenScheme::new(&[Secret::new(token.as_bytes())], None).unwrap();
+        let scheme = TokenScheme::new(&[Secret::new(token.as_bytes())], "TOKENS", None, "CIDRS").unwrap();
         let now = Utc::now();
         let present = |t: &[u8]| -> Result<Verification, AuthError> {
             if in_query {
@@ -242,7 +242,7 @@ proptest! {
         prop_assert_eq!(present(token.as_bytes()).map(|v| v.key_index), Ok(0));
         let flipped = flip(token.as_bytes(), bits[0]);
         prop_assert_eq!(present(&flipped), Err(AuthError::NoMatch("token")));
-        let other = TokenScheme::new(&[Secret::new(flip(token.as_bytes(), bits[1]))], None).unwrap();
+        let other = TokenScheme::new(&[Secret::new(flip(token.as_bytes(), bits[1]))], "TOKENS", None, "CIDRS").unwrap();
         let query = form_urlencoded::Serializer::new(String::new()).append_pair("token", &token).finish();
         prop_assert_eq!(
             verify(&other, &[], Some(&query), b"{}", now),

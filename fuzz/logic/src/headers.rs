@@ -139,9 +139,9 @@ pub fn hmac_header(data: &[u8]) {
     let ([line], body) = lines::<1>(rest);
     let is_redner = f & 1 != 0;
     let (format, key): (SignatureFormat, &str) = if is_redner {
-        (redner::SIGNATURE, keys::REDNER_SECRET)
+        (redner::SIGNATURE, keys::secret("redner"))
     } else {
-        (syncso::SIGNATURE_PRIMARY, keys::SYNCSO_SECRET)
+        (syncso::SIGNATURE_PRIMARY, keys::secret("syncso"))
     };
     let tag = sign(key.as_bytes(), &[body]);
     let encoded = match (f >> 1) & 3 {
@@ -184,7 +184,7 @@ pub fn hmac_header(data: &[u8]) {
             headers.append(format.header, v);
         }
     }
-    let scheme = HmacScheme::new(format, vec![Secret::new(key.as_bytes())]).expect("a key");
+    let scheme = HmacScheme::new(format, vec![Secret::new(key.as_bytes())], "KEYS").expect("a key");
     let result = scheme.verify(&inbound(&headers, None, None, body));
     if let Ok(verified) = &result {
         assert_eq!(verified.body(), body);
@@ -237,7 +237,7 @@ fn independent_decode(s: &str, base64: bool) -> Option<[u8; TAG_LEN]> {
 pub fn timestamped_header(data: &[u8]) {
     let Some((f, rest)) = flags(data) else { return };
     let ([line], body) = lines::<1>(rest);
-    let key = keys::SYNCSO_SECRET.as_bytes();
+    let key = keys::secret("syncso").as_bytes();
     let text = String::from_utf8_lossy(line);
     let first_t = items(&text)
         .find(|(k, _)| *k == "t")
@@ -260,6 +260,7 @@ pub fn timestamped_header(data: &[u8]) {
     let scheme = TimestampedScheme::new(
         syncso::SYNC_SIGNATURE,
         vec![Secret::new(key)],
+        "KEYS",
         TOLERANCE.unsigned_abs(),
     )
     .expect("a key");
@@ -340,7 +341,7 @@ pub fn namirial_token(data: &[u8]) {
             assert!(t.chars().count() >= 16, "a short token configured");
             assert_eq!(t, t.trim());
         }
-        assert!(TokenScheme::new(&tokens, None).is_some());
+        assert!(TokenScheme::new(&tokens, "T", None, "C").is_ok());
     }
     if let Ok(Some(nets)) = cidrs_from(Vars(&config), "C") {
         assert!(!nets.is_empty());
@@ -352,9 +353,9 @@ pub fn namirial_token(data: &[u8]) {
 
     // The request's token.
     let encoded: String =
-        form_urlencoded::byte_serialize(keys::NAMIRIAL_TOKEN.as_bytes()).collect();
+        form_urlencoded::byte_serialize(keys::secret("namirial").as_bytes()).collect();
     let query = String::from_utf8_lossy(&expand(query, encoded.as_bytes())).into_owned();
-    let header = expand(header, keys::NAMIRIAL_TOKEN.as_bytes());
+    let header = expand(header, keys::secret("namirial").as_bytes());
     let send_header = f & 1 != 0;
     let mut headers = HeaderMap::new();
     if send_header && let Some(v) = header_value(&header) {
@@ -369,8 +370,10 @@ pub fn namirial_token(data: &[u8]) {
         .collect();
     let restricted = f & 2 != 0;
     let scheme = TokenScheme::new(
-        &[Secret::new(keys::NAMIRIAL_TOKEN.as_bytes())],
+        &[Secret::new(keys::secret("namirial").as_bytes())],
+        "TOKENS",
         restricted.then(|| allow.clone()),
+        "CIDRS",
     )
     .expect("a long token");
     let query_opt = (!query.is_empty()).then_some(query.as_str());
@@ -396,7 +399,7 @@ pub fn namirial_token(data: &[u8]) {
             .first()
             .map(String::as_str)
             .or(from_header.first().copied());
-        assert_eq!(presented, Some(keys::NAMIRIAL_TOKEN));
+        assert_eq!(presented, Some(keys::secret("namirial")));
         if restricted {
             let ip = source_ip.expect("accepted, so an address").to_canonical();
             let mapped = match ip {

@@ -11,22 +11,14 @@ use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 
 use chrono::{DateTime, Utc};
-use hookgate::providers::{Namirial, Panjaya, Redner, Syncso};
-use hookgate::{Config, Gate, MemorySink};
+use hookgate::providers::{Credential, CredentialKind, REGISTRY, Registered};
+use hookgate::verify::Secret;
+use hookgate::verify::es256::test_key;
+use hookgate::{AnyGate, MemorySink};
 use p256::ecdsa::{Signature, SigningKey, VerifyingKey, signature::Signer as _};
 
 /// The repository's TEST-ONLY Panjaya key pair (it signed `events/panjaya`).
-pub const TEST_PUBLIC_KEY: &str =
-    include_str!("../../../shared/tests/fixtures/panjaya/TEST-ONLY-public-key.pem");
-const TEST_PRIVATE_KEY: &str =
-    include_str!("../../../shared/tests/fixtures/panjaya/TEST-ONLY-private-key.pem");
-
-/// The local secrets of `env.json`, which signed `events/`.
-pub const REDNER_SECRET: &str = "local-redner-secret";
-/// sync.so's local secret.
-pub const SYNCSO_SECRET: &str = "whsec_local_syncso_secret";
-/// Namirial's local token.
-pub const NAMIRIAL_TOKEN: &str = "local-namirial-token-0123456789";
+pub const TEST_PUBLIC_KEY: &str = test_key::PUBLIC_PEM;
 
 /// The time the `events/` were signed at, and every known gate's clock.
 pub const NOW: i64 = 1_763_901_296;
@@ -38,11 +30,51 @@ pub fn now() -> DateTime<Utc> {
     DateTime::from_timestamp(NOW, 0).expect("a valid time")
 }
 
-/// The TEST-ONLY signing key.
+/// Each function's local settings in env.json, by the variable that holds
+/// its credentials.
+fn local_settings() -> &'static HashMap<String, HashMap<String, String>> {
+    static SETTINGS: OnceLock<HashMap<String, HashMap<String, String>>> = OnceLock::new();
+    SETTINGS.get_or_init(|| {
+        let functions: HashMap<String, HashMap<String, String>> =
+            serde_json::from_str(include_str!("../../../env.json")).expect("env.json");
+        REGISTRY
+            .iter()
+            .map(|r| {
+                let vars = functions
+                    .values()
+                    .find(|vars| vars.contains_key(r.credential_var()))
+                    .unwrap_or_else(|| panic!("env.json configures {}", r.slug));
+                (r.slug.to_owned(), vars.clone())
+            })
+            .collect()
+    })
+}
+
+/// The shared secret or token of `slug`'s local function (env.json's, the
+/// one that signed `events/`).
+pub fn secret(slug: &str) -> &'static str {
+    let r = hookgate::providers::registered(slug).expect("a registered provider");
+    local_settings()[slug][r.credential_var()]
+        .split(',')
+        .next()
+        .expect("a credential")
+}
+
+/// The credential that signs as `r`'s sender with the local settings.
+pub fn credential(r: &Registered) -> Credential {
+    match r.sender.credential {
+        CredentialKind::PrivateKey => Credential::PrivateKey(test_key::signing_key()),
+        CredentialKind::Secret | CredentialKind::Token => {
+            Credential::Shared(Secret::new(secret(r.slug).as_bytes()))
+        }
+    }
+}
+
+/// The TEST-ONLY signing key, for the independent ES256 implementation.
 pub fn signing_key() -> &'static SigningKey {
     static KEY: OnceLock<SigningKey> = OnceLock::new();
     KEY.get_or_init(|| {
-        let (label, der) = pem_rfc7468::decode_vec(TEST_PRIVATE_KEY.as_bytes()).expect("PEM");
+        let (label, der) = pem_rfc7468::decode_vec(test_key::PRIVATE_PEM.as_bytes()).expect("PEM");
         assert_eq!(label, "PRIVATE KEY");
         // A PKCS#8 P-256 key without parameters: the 32-byte scalar sits
         // after a fixed 36-byte prefix (checked against the public key below).
@@ -73,80 +105,86 @@ pub fn es256_sign(body: &[u8], der: bool) -> Vec<u8> {
     }
 }
 
-/// The four gates of one credential set.
-#[derive(Debug)]
-pub struct Gates {
-    /// Panjaya.
-    pub panjaya: Gate<Panjaya, MemorySink>,
-    /// sync.so.
-    pub syncso: Gate<Syncso, MemorySink>,
-    /// Namirial.
-    pub namirial: Gate<Namirial, MemorySink>,
-    /// Redner.
-    pub redner: Gate<Redner, MemorySink>,
+/// One registered provider's gate, with the memory it sends to.
+pub struct Gate {
+    /// The provider.
+    pub provider: &'static Registered,
+    /// Its gate.
+    pub gate: AnyGate,
+    /// What the gate sent.
+    pub sink: MemorySink,
 }
 
-fn gates(vars: &[(&'static str, &'static str)]) -> Gates {
-    let mut src: HashMap<&str, &str> = vars.iter().copied().collect();
-    src.insert(
-        "QUEUE_URL",
-        "https://sqs.us-east-1.amazonaws.com/123456789012/fuzz",
-    );
+impl std::fmt::Debug for Gate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Gate")
+            .field("provider", &self.provider.slug)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A gate per registered provider, each configured by `vars(provider)`.
+fn gates(vars: impl Fn(&Registered) -> HashMap<String, String>) -> Vec<Gate> {
     let clock: hookgate::Clock = Arc::new(now);
-    macro_rules! gate {
-        () => {
-            Gate::new(
-                Config::from_source(&src).expect("fuzz configuration"),
-                MemorySink::default(),
-            )
-            .with_clock(Arc::clone(&clock))
-        };
-    }
-    Gates {
-        panjaya: gate!(),
-        syncso: gate!(),
-        namirial: gate!(),
-        redner: gate!(),
-    }
+    REGISTRY
+        .iter()
+        .map(|provider| {
+            let mut src = vars(provider);
+            src.insert(
+                "QUEUE_URL".into(),
+                "https://sqs.us-east-1.amazonaws.com/123456789012/fuzz".into(),
+            );
+            let sink = MemorySink::default();
+            let gate = (provider.gate)(&src, sink.clone(), Arc::clone(&clock))
+                .expect("fuzz configuration");
+            Gate {
+                provider,
+                gate,
+                sink,
+            }
+        })
+        .collect()
 }
 
-/// Gates holding the known credentials.
-pub fn known() -> &'static Gates {
-    static GATES: OnceLock<Gates> = OnceLock::new();
+/// Gates holding the known credentials: env.json's local settings, with
+/// every signing style the provider has accepted.
+pub fn known() -> &'static [Gate] {
+    static GATES: OnceLock<Vec<Gate>> = OnceLock::new();
     GATES.get_or_init(|| {
-        gates(&[
-            ("PANJAYA_PUBLIC_KEYS", TEST_PUBLIC_KEY),
-            ("REDNER_WEBHOOK_SECRETS", REDNER_SECRET),
-            ("SYNCSO_WEBHOOK_SECRETS", SYNCSO_SECRET),
-            // The payload target also signs with X-Signature-Primary.
-            ("SYNCSO_ACCEPT_UNTIMED", "true"),
-            ("NAMIRIAL_TOKENS", NAMIRIAL_TOKEN),
-        ])
+        gates(|r| {
+            let mut vars = local_settings()[r.slug].clone();
+            vars.retain(|k, _| !k.ends_with("QUEUE_URL") && !k.starts_with("AWS_"));
+            for (var, value) in r.sender.styles.iter().filter_map(|s| s.requires) {
+                vars.insert(var.into(), value.into());
+            }
+            vars
+        })
     })
 }
 
 /// Gates whose credentials appear nowhere but here, so no input carries
-/// them. Panjaya's is its published key, whose private half nobody here has.
-pub fn unknown() -> &'static Gates {
-    static GATES: OnceLock<Gates> = OnceLock::new();
+/// them. A private-key provider keeps its default, the provider's
+/// published key, whose private half nobody here has. Every style is
+/// accepted, so every credential parser is reached.
+pub fn unknown() -> &'static [Gate] {
+    static GATES: OnceLock<Vec<Gate>> = OnceLock::new();
     GATES.get_or_init(|| {
-        gates(&[
-            (
-                "REDNER_WEBHOOK_SECRETS",
-                "fuzz-unknown-9f1c2e7a4b6d8f03a5c7e9b1d3f5a7c9",
-            ),
-            (
-                "SYNCSO_WEBHOOK_SECRETS",
-                "whsec_fuzz_unknown_4e8a1c6f2b9d7e3a5c1f8b6d4a2e9c7f",
-            ),
-            (
-                "NAMIRIAL_TOKENS",
-                "fuzz-unknown-token-7d2b9f4e1a8c6e3b5f9d2a7c4e1b8f6d",
-            ),
-            ("NAMIRIAL_ALLOWED_CIDRS", "0.0.0.0/0,::/0"),
-            // A huge window: staleness must not be what refuses the fuzzer.
-            ("SYNCSO_TOLERANCE_SECONDS", "9000000000"),
-        ])
+        gates(|r| {
+            let mut vars: HashMap<String, String> = r
+                .sender
+                .styles
+                .iter()
+                .filter_map(|s| s.requires)
+                .map(|(var, value)| (var.into(), value.into()))
+                .collect();
+            if r.sender.credential != CredentialKind::PrivateKey {
+                vars.insert(
+                    r.credential_var().into(),
+                    format!("fuzz-unknown-{}-9f1c2e7a4b6d8f03a5c7e9b1d3f5a7c9", r.slug),
+                );
+            }
+            vars
+        })
     })
 }
 
@@ -170,7 +208,11 @@ mod tests {
     fn test_key_signs_what_it_verifies() {
         let sig = Signature::from_der(&es256_sign(b"{}", true)).unwrap();
         assert!(verifying_key().verify(b"{}", &sig).is_ok());
-        let _ = known();
-        let _ = unknown();
+        assert_eq!(known().len(), REGISTRY.len());
+        assert_eq!(unknown().len(), REGISTRY.len());
+        for (k, r) in known().iter().zip(REGISTRY.iter()) {
+            assert_eq!(k.gate.slug(), r.slug);
+        }
+        assert_eq!(secret("redner"), "local-redner-secret");
     }
 }

@@ -3,17 +3,15 @@
 
 use std::fmt;
 
+use hookgate::Envelope;
 use hookgate::envelope::{event_id, sqs_allows};
 use hookgate::json::{MAX_DEPTH, parse_strict};
-use hookgate::providers::Provider;
-use hookgate::verify::TimestampedScheme;
-use hookgate::verify::hmac::sign;
-use hookgate::{Envelope, Gate, MemorySink};
+use hookgate::providers::REGISTRY;
 use lambda_http::{Body, Request};
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 
 use crate::input::flags;
-use crate::keys::{self, NOW, block_on};
+use crate::keys::{self, Gate, NOW, block_on};
 
 /// `hookgate::json::parse_strict` against serde_json.
 ///
@@ -120,9 +118,11 @@ impl<'de> Visitor<'de> for Walk {
 /// One provider's schema and normalization, through a request signed with
 /// the known credentials, so every body reaches them.
 ///
-/// Input: flags (bits 0-1 choose Panjaya, sync.so, Namirial, Redner; for
-/// sync.so bit 2 signs with `X-Signature-Primary` instead of
-/// `Sync-Signature`), then the body.
+/// Input: flags, then the body. Bits 0-1, then 4-7 above them, pick the
+/// registered provider (modulo their number: in registry order, bits 0-1
+/// alone pick Panjaya, sync.so, Namirial, Redner); bit 2 its second
+/// signing style where it has one (sync.so's `X-Signature-Primary`,
+/// Namirial's `X-Webhook-Token`).
 ///
 /// Properties: the answer is JSON; it is 200 (exactly one message
 /// enqueued), 400 exactly when the strict parser refuses the body, 422 with
@@ -132,64 +132,37 @@ impl<'de> Visitor<'de> for Walk {
 pub fn payload(data: &[u8]) {
     let Some((f, body)) = flags(data) else { return };
     let gates = keys::known();
-    let base = || {
-        http::Request::builder()
-            .method("POST")
-            .header("content-type", "application/json")
+    let index = usize::from((f & 3) | ((f >> 4) << 2)) % REGISTRY.len();
+    let gate = &gates[index];
+    let provider = gate.provider;
+    let styles = provider.sender.styles;
+    let style = &styles[usize::from((f >> 2) & 1) % styles.len()];
+    let signed = (provider.sign)(&keys::credential(provider), style, body, NOW).expect("signed");
+    let uri = match signed.query_string() {
+        Some(q) => format!("/webhooks/{}?{q}", provider.slug),
+        None => format!("/webhooks/{}", provider.slug),
     };
-    let req_body = || Body::Binary(body.to_vec());
-    match f & 3 {
-        0 => {
-            let sig = hex::encode(keys::es256_sign(body, true));
-            let req = base().uri("/webhooks/panjaya").header("x-signature", sig);
-            check(
-                &gates.panjaya,
-                req.body(req_body()).expect("a request"),
-                body,
-            );
-        }
-        1 => {
-            let key = keys::SYNCSO_SECRET.as_bytes();
-            let req = if f & 4 == 0 {
-                let value = TimestampedScheme::header_value(key, NOW, body);
-                base().header("sync-signature", value)
-            } else {
-                base().header("x-signature-primary", hex::encode(sign(key, &[body])))
-            };
-            let req = req
-                .uri("/webhooks/syncso")
-                .body(req_body())
-                .expect("a request");
-            check(&gates.syncso, req, body);
-        }
-        2 => {
-            let uri = format!("/webhooks/namirial?token={}", keys::NAMIRIAL_TOKEN);
-            let req = base().uri(uri).body(req_body()).expect("a request");
-            check(&gates.namirial, req, body);
-        }
-        _ => {
-            let sig = format!(
-                "sha256={}",
-                hex::encode(sign(keys::REDNER_SECRET.as_bytes(), &[body]))
-            );
-            let req = base()
-                .uri("/webhooks/redner")
-                .header("x-redner-signature", sig);
-            check(
-                &gates.redner,
-                req.body(req_body()).expect("a request"),
-                body,
-            );
-        }
+    let mut req = http::Request::builder()
+        .method("POST")
+        .uri(uri)
+        .header("content-type", "application/json");
+    for (name, value) in &signed.headers {
+        req = req.header(*name, value);
     }
+    check(
+        gate,
+        req.body(Body::Binary(body.to_vec())).expect("a request"),
+        body,
+    );
 }
 
-fn check<P: Provider>(gate: &Gate<P, MemorySink>, req: Request, body: &[u8]) {
-    let resp = block_on(gate.handle(req));
+fn check(gate: &Gate, req: Request, body: &[u8]) {
+    let slug = gate.provider.slug;
+    let resp = block_on(gate.gate.handle(req));
     let status = resp.status().as_u16();
     let answer: serde_json::Value =
         serde_json::from_slice(resp.body().as_ref()).expect("every answer is JSON");
-    let sent = gate.sink().take();
+    let sent = gate.sink.take();
     let strict_ok = parse_strict(body).is_ok();
     assert_eq!(
         status == 400,
@@ -205,13 +178,13 @@ fn check<P: Provider>(gate: &Gate<P, MemorySink>, req: Request, body: &[u8]) {
                 assert!(v.chars().all(sqs_allows), "an attribute SQS refuses");
             }
             let env: Envelope = serde_json::from_str(&msg.body).expect("an Envelope");
-            let id = event_id(P::SLUG, body);
+            let id = event_id(slug, body);
             assert_eq!(env.id, id);
             assert_eq!(answer["id"], id.as_str());
-            assert_eq!(env.source, format!("hookgate/{}", P::SLUG));
-            assert!(env.event_type.starts_with(&format!("{}.", P::SLUG)));
+            assert_eq!(env.source, format!("hookgate/{slug}"));
+            assert!(env.event_type.starts_with(&format!("{slug}.")));
             assert!(!env.subject.is_empty(), "an empty subject");
-            assert_eq!(env.data.provider, P::SLUG);
+            assert_eq!(env.data.provider, slug);
             let payload = env.payload_bytes().expect("a payload");
             // `payload` holds the JSON value (no whitespace around it);
             // `payload_base64`, for bodies SQS cannot carry, the raw body.

@@ -21,15 +21,32 @@ use crate::config::{ConfigError, Source, Vars};
 use crate::envelope::{ErrorInfo, Outcome, Resource, sqs_clean};
 use crate::json::{At, Detail, Expectation, Expected, Int, Lax, Object, Reader, Text};
 use crate::secrets::SecretVar;
-use crate::verify::token::{cidrs_from, tokens_from};
-use crate::verify::{AuthError, Inbound, TokenScheme, Verified, Verifier};
+use crate::verify::token::{self, Place, cidrs_from, tokens_from};
+use crate::verify::{AuthError, Inbound, Signed, TokenScheme, Verified, Verifier};
 
-use super::{Normalized, Provider, parse_time, unknown};
+use super::{
+    Credential, CredentialKind, Normalized, Provider, Sample, Sender, SignError, Style, parse_time,
+    unknown,
+};
 
 /// The variable holding the accepted tokens.
 pub const TOKENS_VAR: &str = "NAMIRIAL_TOKENS";
 /// The variable holding the optional source allow-list.
 pub const CIDRS_VAR: &str = "NAMIRIAL_ALLOWED_CIDRS";
+
+/// Namirial's usual credential: the token in the callback URL.
+const QUERY: Style = Style {
+    name: "query",
+    about: "?token=<token> in the callback URL",
+    requires: None,
+};
+
+/// The token in a header instead.
+const HEADER: Style = Style {
+    name: "header",
+    about: "X-Webhook-Token: <token>",
+    requires: None,
+};
 
 /// The Namirial provider.
 #[derive(Debug, Clone)]
@@ -61,10 +78,37 @@ impl Provider for Namirial {
              .../webhooks/namirial?token=<token>",
         )?;
         let sources = cidrs_from(vars, CIDRS_VAR)?;
-        // Both lists were checked above; this only guards the scheme's own rules.
-        let scheme = TokenScheme::new(&tokens, sources)
-            .ok_or_else(|| ConfigError::new(TOKENS_VAR, "does not hold a usable list of tokens"))?;
-        Ok(Self { scheme })
+        Ok(Self {
+            scheme: TokenScheme::new(&tokens, TOKENS_VAR, sources, CIDRS_VAR)?,
+        })
+    }
+
+    const SENDER: Sender = Sender {
+        name: "Namirial",
+        credential: CredentialKind::Token,
+        styles: &[QUERY, HEADER],
+        signed_time: false,
+        covers_body: false,
+        sample: Sample {
+            template: r#"{"event_type":"REQUEST_ENROLLED","sent_at":"20251123123456","request":{"status":"ISSUED","profile":"{text}","registration_authority":152,"pk":{n}}}"#,
+            text: "PFnubeQAFCiudadano",
+            unusable: r#"{"event_type":"REQUEST_ENROLLED","sent_at":"20251123123456","request":{"status":"ISSUED","pk":[40213]}}"#,
+        },
+    };
+
+    fn sign(
+        credential: &Credential,
+        style: &Style,
+        _body: &[u8],
+        _now: i64,
+    ) -> Result<Signed, SignError> {
+        let token = String::from_utf8_lossy(credential.shared(Self::SENDER.credential)?);
+        let place = if *style == HEADER {
+            Place::Header
+        } else {
+            Place::Query
+        };
+        Ok(token::sign(&token, place))
     }
 
     fn verify<'a>(&self, req: &Inbound<'a>) -> Result<Verified<'a>, AuthError> {

@@ -12,9 +12,11 @@ use crate::config::{ConfigError, Source, Vars};
 use crate::envelope::{ErrorInfo, Outcome, Resource};
 use crate::json::{At, Detail, Lax, Reader, Text};
 use crate::secrets::SecretVar;
-use crate::verify::{AuthError, Es256Scheme, Inbound, Verified, Verifier};
+use crate::verify::{AuthError, Es256Scheme, Inbound, Signed, Verified, Verifier};
 
-use super::{Normalized, Provider, unknown};
+use super::{
+    Credential, CredentialKind, Normalized, Provider, Sample, Sender, SignError, Style, unknown,
+};
 
 /// The variable holding the verification keys.
 pub const KEYS_VAR: &str = "PANJAYA_PUBLIC_KEYS";
@@ -58,8 +60,34 @@ impl Provider for Panjaya {
         Ok(Self { scheme })
     }
 
+    const SENDER: Sender = Sender {
+        name: "Panjaya",
+        credential: CredentialKind::PrivateKey,
+        styles: &[Style {
+            name: "signature",
+            about: "X-Signature: <hex of the DER ES256 signature of the body>, X-Signature-Algorithm: ES256",
+            requires: None,
+        }],
+        signed_time: false,
+        covers_body: true,
+        sample: Sample {
+            template: r#"{"event":"version_ready","asset_id":"asset_{n}","version_id":"ver_{n}","version_locale":"{text}"}"#,
+            text: "es-ES",
+            unusable: r#"{"event":"version_ready","asset_id":42,"version_id":"ver_1"}"#,
+        },
+    };
+
     fn verify<'a>(&self, req: &Inbound<'a>) -> Result<Verified<'a>, AuthError> {
         self.scheme.verify(req)
+    }
+
+    fn sign(
+        credential: &Credential,
+        _style: &Style,
+        body: &[u8],
+        _now: i64,
+    ) -> Result<Signed, SignError> {
+        Ok(credential.private_key()?.sign(body)?)
     }
 
     fn normalize(text: &str, _verified: &Verified<'_>) -> Result<Normalized, Vec<Detail>> {

@@ -10,7 +10,11 @@ use crate::secrets::SecretVar;
 use crate::verify::hmac::{Encoding, Prefix, secrets_from};
 use crate::verify::{AuthError, HmacScheme, Inbound, SignatureFormat, Verified, Verifier};
 
-use super::{Normalized, Provider, parse_time, unknown};
+use super::{
+    Credential, CredentialKind, Normalized, Provider, Sample, Sender, SignError, Style, parse_time,
+    unknown,
+};
+use crate::verify::Signed;
 
 /// The variable holding the webhook secrets.
 pub const SECRETS_VAR: &str = "REDNER_WEBHOOK_SECRETS";
@@ -48,13 +52,40 @@ impl Provider for Redner {
             SECRETS_VAR,
             "set it to the webhook secret shown on Redner's settings page (comma-separate several to rotate)",
         )?;
-        let scheme = HmacScheme::new(SIGNATURE, keys)
-            .ok_or_else(|| ConfigError::new(SECRETS_VAR, "holds an empty secret"))?;
-        Ok(Self { scheme })
+        Ok(Self {
+            scheme: HmacScheme::new(SIGNATURE, keys, SECRETS_VAR)?,
+        })
     }
+
+    const SENDER: Sender = Sender {
+        name: "Redner",
+        credential: CredentialKind::Secret,
+        styles: &[Style {
+            name: "signature",
+            about: "X-Redner-Signature: sha256=<hex HMAC-SHA256 of the body>",
+            requires: None,
+        }],
+        signed_time: false,
+        covers_body: true,
+        sample: Sample {
+            template: r#"{"event":"job.completed","timestamp":"2025-11-23T12:34:56Z","data":{"jobId":"job_{n}","status":"merged","apiProduct":"{text}"}}"#,
+            text: "dub",
+            unusable: r#"{"event":"job.completed","timestamp":"2025-11-23T12:34:56Z","data":{"jobId":12,"status":"merged"}}"#,
+        },
+    };
 
     fn verify<'a>(&self, req: &Inbound<'a>) -> Result<Verified<'a>, AuthError> {
         self.scheme.verify(req)
+    }
+
+    fn sign(
+        credential: &Credential,
+        _style: &Style,
+        body: &[u8],
+        _now: i64,
+    ) -> Result<Signed, SignError> {
+        let secret = credential.shared(Self::SENDER.credential)?;
+        Ok(SIGNATURE.sign(secret, body))
     }
 
     fn normalize(text: &str, _verified: &Verified<'_>) -> Result<Normalized, Vec<Detail>> {

@@ -34,7 +34,10 @@ use crate::verify::{
     AuthError, HmacScheme, Inbound, SignatureFormat, TimestampedScheme, Verified, Verifier,
 };
 
-use super::{Normalized, Provider, unknown};
+use super::{
+    Credential, CredentialKind, Normalized, Provider, Sample, Sender, SignError, Style, unknown,
+};
+use crate::verify::Signed;
 
 /// The timestamped signature header.
 pub const SYNC_SIGNATURE: &str = "sync-signature";
@@ -50,6 +53,20 @@ const SECRETS_VAR: &str = "SYNCSO_WEBHOOK_SECRETS";
 const TOLERANCE_VAR: &str = "SYNCSO_TOLERANCE_SECONDS";
 /// The variable that opts in to the untimed `X-Signature-Primary`.
 pub const ACCEPT_UNTIMED_VAR: &str = "SYNCSO_ACCEPT_UNTIMED";
+
+/// sync.so's usual signature: `Sync-Signature`.
+const TIMESTAMPED: Style = Style {
+    name: "timestamped",
+    about: "Sync-Signature: t=<Unix seconds>,v1=<hex HMAC-SHA256 of \"<t>.\" and the body>",
+    requires: None,
+};
+
+/// The untimed signature, accepted only with `SYNCSO_ACCEPT_UNTIMED=true`.
+const PLAIN: Style = Style {
+    name: "plain",
+    about: "X-Signature-Primary: <hex HMAC-SHA256 of the body>, carrying no time",
+    requires: Some((ACCEPT_UNTIMED_VAR, "true")),
+};
 
 /// The sync.so provider.
 #[derive(Debug, Clone)]
@@ -83,15 +100,41 @@ impl Provider for Syncso {
         )?;
         let tolerance =
             vars.positive(TOLERANCE_VAR, TimestampedScheme::DEFAULT_TOLERANCE_SECONDS)?;
-        let empty = || ConfigError::new(SECRETS_VAR, "holds an empty secret");
         let timestamped =
-            TimestampedScheme::new(SYNC_SIGNATURE, keys.clone(), tolerance).ok_or_else(empty)?;
+            TimestampedScheme::new(SYNC_SIGNATURE, keys.clone(), SECRETS_VAR, tolerance)?;
         let plain = if vars.flag(ACCEPT_UNTIMED_VAR)? {
-            Some(HmacScheme::new(SIGNATURE_PRIMARY, keys).ok_or_else(empty)?)
+            Some(HmacScheme::new(SIGNATURE_PRIMARY, keys, SECRETS_VAR)?)
         } else {
             None
         };
         Ok(Self { timestamped, plain })
+    }
+
+    const SENDER: Sender = Sender {
+        name: "sync.so",
+        credential: CredentialKind::Secret,
+        styles: &[TIMESTAMPED, PLAIN],
+        signed_time: true,
+        covers_body: true,
+        sample: Sample {
+            template: r#"{"id":"gen_{n}","status":"COMPLETED","createdAt":"2025-11-23T12:30:00Z","model":"{text}","input":[{"type":"video","url":"https://example.com/v.mp4"}],"outputUrl":"https://example.com/out.mp4","error":null}"#,
+            text: "lipsync-2",
+            unusable: r#"{"id":7,"status":"COMPLETED"}"#,
+        },
+    };
+
+    fn sign(
+        credential: &Credential,
+        style: &Style,
+        body: &[u8],
+        now: i64,
+    ) -> Result<Signed, SignError> {
+        let secret = credential.shared(Self::SENDER.credential)?;
+        Ok(if *style == PLAIN {
+            SIGNATURE_PRIMARY.sign(secret, body)
+        } else {
+            TimestampedScheme::sign(SYNC_SIGNATURE, secret, now, body)
+        })
     }
 
     fn verify<'a>(&self, req: &Inbound<'a>) -> Result<Verified<'a>, AuthError> {

@@ -12,10 +12,15 @@
 
 use std::fmt;
 
-use aws_lc_rs::signature::{ECDSA_P256_SHA256_ASN1, ECDSA_P256_SHA256_FIXED, ParsedPublicKey};
+use aws_lc_rs::encoding::AsDer as _;
+use aws_lc_rs::rand::SystemRandom;
+use aws_lc_rs::signature::{
+    ECDSA_P256_SHA256_ASN1, ECDSA_P256_SHA256_ASN1_SIGNING, ECDSA_P256_SHA256_FIXED,
+    ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair as _, ParsedPublicKey,
+};
 use http::HeaderMap;
 
-use super::{AuthError, Inbound, Verification, Verified, Verifier, single_header};
+use super::{AuthError, Inbound, Signed, Verification, Verified, Verifier, single_header};
 
 /// The header carrying the hex signature.
 pub const SIGNATURE_HEADER: &str = "x-signature";
@@ -106,6 +111,125 @@ impl Es256Scheme {
     /// How many keys are configured.
     pub fn key_count(&self) -> usize {
         self.keys.len()
+    }
+}
+
+/// The private half of a P-256 key pair: what a sender signs with. Only
+/// the provider holds the key behind its published public key; the CLI and
+/// the tests sign with a key pair of their own, whose public half the
+/// function is then configured with.
+pub struct SigningKey {
+    der: EcdsaKeyPair,
+    fixed: EcdsaKeyPair,
+}
+
+impl fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SigningKey([redacted])")
+    }
+}
+
+impl SigningKey {
+    /// A fresh random key.
+    pub fn generate() -> Result<Self, KeyError> {
+        let key = EcdsaKeyPair::generate(&ECDSA_P256_SHA256_ASN1_SIGNING)
+            .map_err(|_| KeyError("could not be generated".into()))?;
+        let pkcs8 = key
+            .to_pkcs8v1()
+            .map_err(|_| KeyError("could not be encoded".into()))?;
+        Self::from_der(pkcs8.as_ref())
+    }
+
+    /// Reads one PEM block: PKCS#8 (`PRIVATE KEY`) or SEC1 (`EC PRIVATE
+    /// KEY`), as OpenSSL writes them.
+    pub fn from_pem(text: &str) -> Result<Self, KeyError> {
+        let (label, der) = pem_rfc7468::decode_vec(text.trim().as_bytes())
+            .map_err(|e| KeyError(format!("is not a PEM block ({e})")))?;
+        if label != "PRIVATE KEY" && label != "EC PRIVATE KEY" {
+            return Err(KeyError(format!(
+                "holds a {label:?} block; expected a PRIVATE KEY (PKCS#8) or EC PRIVATE KEY block"
+            )));
+        }
+        Self::from_der(&der)
+    }
+
+    fn from_der(der: &[u8]) -> Result<Self, KeyError> {
+        let read = |alg| {
+            EcdsaKeyPair::from_private_key_der(alg, der)
+                .map_err(|e| KeyError(format!("is not a P-256 private key ({e})")))
+        };
+        Ok(Self {
+            der: read(&ECDSA_P256_SHA256_ASN1_SIGNING)?,
+            fixed: read(&ECDSA_P256_SHA256_FIXED_SIGNING)?,
+        })
+    }
+
+    /// The public half as a PEM SubjectPublicKeyInfo block, as
+    /// `PANJAYA_PUBLIC_KEYS` takes it.
+    pub fn public_pem(&self) -> Result<String, KeyError> {
+        let unencodable = || KeyError("has a public key that cannot be encoded".into());
+        let der = self.der.public_key().as_der().map_err(|_| unencodable())?;
+        pem_rfc7468::encode_string("PUBLIC KEY", pem_rfc7468::LineEnding::LF, der.as_ref())
+            .map_err(|_| unencodable())
+    }
+
+    /// A DER signature over `body`.
+    pub fn sign_der(&self, body: &[u8]) -> Result<Vec<u8>, KeyError> {
+        Self::signature(&self.der, body)
+    }
+
+    /// A 64-byte `r||s` signature over `body`.
+    pub fn sign_fixed(&self, body: &[u8]) -> Result<Vec<u8>, KeyError> {
+        Self::signature(&self.fixed, body)
+    }
+
+    fn signature(key: &EcdsaKeyPair, body: &[u8]) -> Result<Vec<u8>, KeyError> {
+        key.sign(&SystemRandom::new(), body)
+            .map(|sig| sig.as_ref().to_vec())
+            .map_err(|_| KeyError("could not sign".into()))
+    }
+
+    /// What Panjaya puts on `body`: the hex of a DER signature in
+    /// [`SIGNATURE_HEADER`], and `ES256` in [`ALGORITHM_HEADER`].
+    pub fn sign(&self, body: &[u8]) -> Result<Signed, KeyError> {
+        Ok(Signed {
+            headers: vec![
+                (SIGNATURE_HEADER, hex::encode(self.sign_der(body)?)),
+                (ALGORITHM_HEADER, "ES256".to_owned()),
+            ],
+            query: None,
+        })
+    }
+}
+
+/// The repository's TEST-ONLY key pair, the one place anything reads it
+/// from: it signed `events/panjaya`, and the tests, the CLI's tests,
+/// fuzzing and the benchmarks sign with it. Never a production key.
+#[cfg(any(test, feature = "testing"))]
+pub mod test_key {
+    use std::sync::{Arc, OnceLock};
+
+    use super::SigningKey;
+
+    /// The private half, PKCS#8 PEM.
+    pub const PRIVATE_PEM: &str =
+        include_str!("../../tests/fixtures/panjaya/TEST-ONLY-private-key.pem");
+    /// The public half, as `PANJAYA_PUBLIC_KEYS` takes it.
+    pub const PUBLIC_PEM: &str =
+        include_str!("../../tests/fixtures/panjaya/TEST-ONLY-public-key.pem");
+    /// The private half's file, for tools that take a key file.
+    pub const PRIVATE_PEM_PATH: &str = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/panjaya/TEST-ONLY-private-key.pem"
+    );
+
+    /// The private half, parsed once.
+    #[allow(clippy::expect_used, reason = "a committed, tested fixture")]
+    pub fn signing_key() -> Arc<SigningKey> {
+        static KEY: OnceLock<Arc<SigningKey>> = OnceLock::new();
+        Arc::clone(KEY.get_or_init(|| {
+            Arc::new(SigningKey::from_pem(PRIVATE_PEM).expect("the test key pair"))
+        }))
     }
 }
 
@@ -251,60 +375,43 @@ impl Verifier for Es256Scheme {
     }
 }
 
-/// Signing keys for tests: ES256 verification can only be tested with
-/// signatures made by a private key.
+/// Signing keys for the unit tests, infallible.
 #[cfg(test)]
 pub(crate) mod testing {
-    use aws_lc_rs::encoding::AsDer;
-    use aws_lc_rs::rand::SystemRandom;
-    use aws_lc_rs::signature::{ECDSA_P256_SHA256_ASN1_SIGNING, EcdsaKeyPair, KeyPair};
     use p256::ecdsa::Signature;
 
-    /// The test-only key pair of the committed interop fixtures.
-    pub(crate) const FIXTURE_PRIVATE_PEM: &str =
-        include_str!("../../tests/fixtures/panjaya/TEST-ONLY-private-key.pem");
-    /// Its public half.
-    pub(crate) const FIXTURE_PUBLIC_PEM: &str =
-        include_str!("../../tests/fixtures/panjaya/TEST-ONLY-public-key.pem");
+    use super::SigningKey;
+    pub(crate) use super::test_key::{
+        PRIVATE_PEM as FIXTURE_PRIVATE_PEM, PUBLIC_PEM as FIXTURE_PUBLIC_PEM,
+    };
 
     /// A P-256 signing key.
-    pub(crate) struct TestKey(EcdsaKeyPair);
+    pub(crate) struct TestKey(SigningKey);
 
     impl TestKey {
         /// A fresh random key.
         pub(crate) fn generate() -> Self {
-            Self(EcdsaKeyPair::generate(&ECDSA_P256_SHA256_ASN1_SIGNING).unwrap())
+            Self(SigningKey::generate().unwrap())
         }
 
         /// The committed fixture key.
         pub(crate) fn fixture() -> Self {
-            let (label, der) = pem_rfc7468::decode_vec(FIXTURE_PRIVATE_PEM.as_bytes()).unwrap();
-            assert_eq!(label, "PRIVATE KEY");
-            Self(EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, &der).unwrap())
+            Self(SigningKey::from_pem(FIXTURE_PRIVATE_PEM).unwrap())
         }
 
         /// The public key as a PEM SubjectPublicKeyInfo block.
         pub(crate) fn public_pem(&self) -> String {
-            let der = self.0.public_key().as_der().unwrap();
-            pem_rfc7468::encode_string("PUBLIC KEY", pem_rfc7468::LineEnding::LF, der.as_ref())
-                .unwrap()
+            self.0.public_pem().unwrap()
         }
 
         /// A DER signature over `body`.
         pub(crate) fn sign_der(&self, body: &[u8]) -> Vec<u8> {
-            self.0
-                .sign(&SystemRandom::new(), body)
-                .unwrap()
-                .as_ref()
-                .to_vec()
+            self.0.sign_der(body).unwrap()
         }
 
         /// A 64-byte `r||s` signature over `body`.
         pub(crate) fn sign_raw(&self, body: &[u8]) -> Vec<u8> {
-            Signature::from_der(&self.sign_der(body))
-                .unwrap()
-                .to_bytes()
-                .to_vec()
+            self.0.sign_fixed(body).unwrap()
         }
     }
 
@@ -739,6 +846,30 @@ mod tests {
         // And the committed private key is the fixtures' key.
         let fixture_key = TestKey::fixture();
         assert_eq!(fixture_key.public_pem(), FIXTURE_PUBLIC_PEM);
+    }
+
+    #[test]
+    fn sign_makes_what_verify_accepts() {
+        let key = super::test_key::signing_key();
+        let signed = key.sign(BODY).unwrap();
+        let headers: Vec<(&str, &str)> = signed
+            .headers
+            .iter()
+            .map(|(name, value)| (*name, value.as_str()))
+            .collect();
+        assert_eq!(headers[1], (ALGORITHM_HEADER, "ES256"));
+        let s = Es256Scheme::from_pem(FIXTURE_PUBLIC_PEM).unwrap();
+        assert_eq!(check_with(&s, &headers, BODY), Ok(0));
+        assert!(check_with(&s, &headers, b"{}").is_err());
+        assert_eq!(key.public_pem().unwrap(), FIXTURE_PUBLIC_PEM);
+        // Other blocks are refused, saying why.
+        let err = SigningKey::from_pem(FIXTURE_PUBLIC_PEM)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("holds a \"PUBLIC KEY\" block"), "{err}");
+        let err = SigningKey::from_pem("not a key").unwrap_err().to_string();
+        assert!(err.starts_with("is not a PEM block"), "{err}");
+        assert_eq!(format!("{key:?}"), "SigningKey([redacted])");
     }
 
     #[test]

@@ -9,7 +9,7 @@ use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_S
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-use super::{AuthError, Inbound, Secret, Verification, Verified, Verifier, single_header};
+use super::{AuthError, Inbound, Secret, Signed, Verification, Verified, Verifier, single_header};
 use crate::config::{ConfigError, Vars};
 
 type HmacSha256 = Hmac<Sha256>;
@@ -55,6 +55,17 @@ impl SignatureFormat {
             Prefix::Optional(p) => strip_prefix_ci(value, p).unwrap_or(value),
         };
         decode_tag(encoded, self.encoding).ok_or(malformed)
+    }
+
+    /// What a sender holding `key` puts on `body`: the tag in lowercase hex,
+    /// after the prefix when one is required.
+    pub fn sign(&self, key: &[u8], body: &[u8]) -> Signed {
+        let tag = hex::encode(sign(key, &[body]));
+        let value = match self.prefix {
+            Prefix::Required(p) => format!("{p}{tag}"),
+            Prefix::Optional(_) => tag,
+        };
+        Signed::header(self.header, value)
     }
 }
 
@@ -112,6 +123,18 @@ pub(crate) fn matching_key(keys: &[Secret], parts: &[&[u8]], tag: &[u8]) -> Opti
         .position(|key| mac(key.expose(), parts).verify_slice(tag).is_ok())
 }
 
+/// `keys` for a scheme, or the error naming `var`, which held them: a list
+/// with no key, or an empty key, would let no delivery in.
+pub(crate) fn usable_keys(keys: Vec<Secret>, var: &str) -> Result<Vec<Secret>, ConfigError> {
+    if keys.is_empty() {
+        return Err(ConfigError::new(var, "holds no secret"));
+    }
+    if keys.iter().any(|k| k.expose().is_empty()) {
+        return Err(ConfigError::new(var, "holds an empty secret"));
+    }
+    Ok(keys)
+}
+
 /// Parses a comma-separated secret list from `var`; absent or empty fails.
 pub fn secrets_from(vars: Vars<'_>, var: &str, hint: &str) -> Result<Vec<Secret>, ConfigError> {
     let list = vars
@@ -134,10 +157,13 @@ impl HmacScheme {
     /// The scheme's name in the envelope.
     pub const NAME: &'static str = "hmac-sha256";
 
-    /// A scheme over `keys`, which must not be empty.
-    pub fn new(format: SignatureFormat, keys: Vec<Secret>) -> Option<Self> {
-        (!keys.is_empty() && keys.iter().all(|k| !k.expose().is_empty()))
-            .then_some(Self { format, keys })
+    /// A scheme over `keys`, read from the variable `var`; no key may be
+    /// empty, and there must be one.
+    pub fn new(format: SignatureFormat, keys: Vec<Secret>, var: &str) -> Result<Self, ConfigError> {
+        Ok(Self {
+            format,
+            keys: usable_keys(keys, var)?,
+        })
     }
 
     /// The header this scheme reads.
@@ -184,6 +210,7 @@ mod tests {
         HmacScheme::new(
             format,
             keys.iter().map(|k| Secret::new(k.as_bytes())).collect(),
+            "KEYS",
         )
         .unwrap()
     }
@@ -217,6 +244,25 @@ mod tests {
         assert_eq!(
             hex::encode(sign(b"whsec_test", &[body])),
             "f8c414dce8065b0836ce997a72abc4f683c44af5a7f4c649adb8b591aa22adbd"
+        );
+    }
+
+    #[test]
+    fn sign_makes_what_verify_accepts() {
+        let body = b"{\"a\":1}";
+        let signed = REDNER.sign(b"k", body);
+        let (name, value) = &signed.headers[0];
+        assert_eq!(*name, REDNER.header);
+        assert_eq!(
+            *value,
+            format!("sha256={}", hex::encode(sign(b"k", &[body])))
+        );
+        assert_eq!(check(&scheme(REDNER, &["k"]), &[value], body), Ok(0));
+        let loose = LOOSE.sign(b"k", body);
+        assert_eq!(loose.headers[0].1, hex::encode(sign(b"k", &[body])));
+        assert_eq!(
+            check(&scheme(LOOSE, &["k"]), &[&loose.headers[0].1], body),
+            Ok(0)
         );
     }
 
@@ -306,8 +352,13 @@ mod tests {
 
     #[test]
     fn empty_key_list_is_refused() {
-        assert!(HmacScheme::new(REDNER, vec![]).is_none());
-        assert!(HmacScheme::new(REDNER, vec![Secret::new(*b"")]).is_none());
+        let err = |keys| {
+            HmacScheme::new(REDNER, keys, "KEYS")
+                .unwrap_err()
+                .to_string()
+        };
+        assert_eq!(err(vec![]), "KEYS holds no secret");
+        assert_eq!(err(vec![Secret::new(*b"")]), "KEYS holds an empty secret");
         assert_eq!(format!("{:?}", Secret::new(*b"hunter2")), "[redacted]");
     }
 }

@@ -110,6 +110,55 @@ pub enum AuthError {
     SourceNotAllowed,
 }
 
+/// What a sender adds to a request to authenticate it: what a scheme's
+/// `sign` makes, the inverse of its `verify`. The CLI, the tests, fuzzing
+/// and the benchmarks make every credential this way.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Signed {
+    /// Headers, names in lower case.
+    pub headers: Vec<(&'static str, String)>,
+    /// A query parameter: its name and its value, not yet percent-encoded.
+    pub query: Option<(&'static str, String)>,
+}
+
+impl Signed {
+    /// One header.
+    pub fn header(name: &'static str, value: String) -> Self {
+        Self {
+            headers: vec![(name, value)],
+            query: None,
+        }
+    }
+
+    /// One query parameter.
+    pub fn query(name: &'static str, value: String) -> Self {
+        Self {
+            headers: Vec::new(),
+            query: Some((name, value)),
+        }
+    }
+
+    /// The query parameter as a query string carries it, form-urlencoded.
+    pub fn query_string(&self) -> Option<String> {
+        self.query.as_ref().map(|(name, value)| {
+            form_urlencoded::Serializer::new(String::new())
+                .append_pair(name, value)
+                .finish()
+        })
+    }
+}
+
+impl fmt::Debug for Signed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Names only: a token is its own credential.
+        let headers: Vec<&str> = self.headers.iter().map(|(name, _)| *name).collect();
+        f.debug_struct("Signed")
+            .field("headers", &headers)
+            .field("query", &self.query.as_ref().map(|(name, _)| *name))
+            .finish()
+    }
+}
+
 /// A verification scheme.
 pub trait Verifier: Send + Sync + fmt::Debug {
     /// Authenticates `req`, returning the verified body.

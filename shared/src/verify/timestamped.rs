@@ -20,8 +20,9 @@
 
 use subtle::ConstantTimeEq as _;
 
-use super::hmac::{Encoding, TAG_LEN, decode_tag, sign};
-use super::{AuthError, Inbound, Secret, Verification, Verified, Verifier};
+use super::hmac::{Encoding, TAG_LEN, decode_tag, sign, usable_keys};
+use super::{AuthError, Inbound, Secret, Signed, Verification, Verified, Verifier};
+use crate::config::ConfigError;
 
 /// The most `v1` tags one header may carry.
 pub const MAX_TAGS: usize = 5;
@@ -52,12 +53,18 @@ impl TimestampedScheme {
     /// The tolerance used when none is configured.
     pub const DEFAULT_TOLERANCE_SECONDS: u64 = 300;
 
-    /// A scheme reading `header` (lowercase), over `keys`, none of them
-    /// empty, accepting `|now - t|` up to `tolerance_seconds`.
-    pub fn new(header: &'static str, keys: Vec<Secret>, tolerance_seconds: u64) -> Option<Self> {
-        (!keys.is_empty() && keys.iter().all(|k| !k.expose().is_empty())).then_some(Self {
+    /// A scheme reading `header` (lowercase), over `keys` read from the
+    /// variable `var` (one at least, none empty), accepting `|now - t|` up
+    /// to `tolerance_seconds`.
+    pub fn new(
+        header: &'static str,
+        keys: Vec<Secret>,
+        var: &str,
+        tolerance_seconds: u64,
+    ) -> Result<Self, ConfigError> {
+        Ok(Self {
             header,
-            keys,
+            keys: usable_keys(keys, var)?,
             tolerance_seconds,
         })
     }
@@ -67,12 +74,17 @@ impl TimestampedScheme {
         self.header
     }
 
-    /// The header value a sender holding `key` would put on `body` at `t`:
-    /// for the CLI and tests, which must sign as the provider does.
+    /// The header value a sender holding `key` puts on `body` at `t`.
     pub fn header_value(key: &[u8], t: i64, body: &[u8]) -> String {
         let t = t.to_string();
         let tag = sign(key, &[t.as_bytes(), b".", body]);
         format!("t={t},v1={}", hex::encode(tag))
+    }
+
+    /// What a sender holding `key` puts on `body` at Unix time `t`: the
+    /// [`header_value`](Self::header_value) in `header`.
+    pub fn sign(header: &'static str, key: &[u8], t: i64, body: &[u8]) -> Signed {
+        Signed::header(header, Self::header_value(key, t, body))
     }
 
     fn parse<'a>(&self, value: &'a str) -> Result<Parsed<'a>, AuthError> {
@@ -174,6 +186,7 @@ mod tests {
         TimestampedScheme::new(
             HEADER,
             keys.iter().map(|k| Secret::new(k.as_bytes())).collect(),
+            "KEYS",
             TimestampedScheme::DEFAULT_TOLERANCE_SECONDS,
         )
         .unwrap()
@@ -253,7 +266,8 @@ mod tests {
 
     #[test]
     fn configured_tolerance_applies() {
-        let s = TimestampedScheme::new(HEADER, vec![Secret::new(SECRET.as_bytes())], 5).unwrap();
+        let s = TimestampedScheme::new(HEADER, vec![Secret::new(SECRET.as_bytes())], "KEYS", 5)
+            .unwrap();
         let sig = good(SECRET, T, b"{}");
         assert!(check(&s, &[&sig], b"{}", at(T + 5)).is_ok());
         assert_eq!(check(&s, &[&sig], b"{}", at(T - 6)), Err(AuthError::Stale));
@@ -430,16 +444,28 @@ mod tests {
             assert_eq!(check(&s, &[&sig], body, now), Err(AuthError::Stale));
         }
         // A huge tolerance never overflows either.
-        let wide =
-            TimestampedScheme::new(HEADER, vec![Secret::new(SECRET.as_bytes())], u64::MAX).unwrap();
+        let wide = TimestampedScheme::new(
+            HEADER,
+            vec![Secret::new(SECRET.as_bytes())],
+            "KEYS",
+            u64::MAX,
+        )
+        .unwrap();
         let v = good(SECRET, i64::MAX, body);
         assert!(check(&wide, &[&v], body, DateTime::<Utc>::MIN_UTC).is_ok());
     }
 
     #[test]
     fn empty_key_list_is_refused_and_keys_are_not_printed() {
-        assert!(TimestampedScheme::new(HEADER, vec![], 300).is_none());
-        assert!(TimestampedScheme::new(HEADER, vec![Secret::new(*b"")], 300).is_none());
+        let err = |keys| TimestampedScheme::new(HEADER, keys, "KEYS", 300).unwrap_err();
+        assert_eq!(err(vec![]).to_string(), "KEYS holds no secret");
+        assert_eq!(
+            err(vec![Secret::new(*b"")]).to_string(),
+            "KEYS holds an empty secret"
+        );
+        let signed = TimestampedScheme::sign(HEADER, SECRET.as_bytes(), T, b"{}");
+        assert_eq!(signed.headers[0].0, HEADER);
+        assert!(check(&scheme(&[SECRET]), &[&signed.headers[0].1], b"{}", at(T)).is_ok());
         assert!(!format!("{:?}", scheme(&["hunter2"])).contains("hunter2"));
     }
 }

@@ -23,7 +23,7 @@ use ipnet::IpNet;
 use sha2::{Digest, Sha256};
 use subtle::{Choice, ConditionallySelectable, ConstantTimeEq};
 
-use super::{AuthError, Inbound, Secret, Verification, Verified, Verifier, single_header};
+use super::{AuthError, Inbound, Secret, Signed, Verification, Verified, Verifier, single_header};
 use crate::config::{ConfigError, Vars};
 
 /// The shortest token accepted, in characters.
@@ -32,6 +32,23 @@ pub const MIN_TOKEN_CHARS: usize = 16;
 pub const QUERY_PARAM: &str = "token";
 /// The header that carries the token.
 pub const HEADER: &str = "x-webhook-token";
+
+/// Where a sender puts its token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Place {
+    /// The [`QUERY_PARAM`] query parameter.
+    Query,
+    /// The [`HEADER`] header.
+    Header,
+}
+
+/// What a sender holding `token` adds to a request: the token in `place`.
+pub fn sign(token: &str, place: Place) -> Signed {
+    match place {
+        Place::Query => Signed::query(QUERY_PARAM, token.to_owned()),
+        Place::Header => Signed::header(HEADER, token.to_owned()),
+    }
+}
 
 /// A configured token, kept only as its SHA-256 digest: comparing digests
 /// of fixed size makes the comparison's time independent of the configured
@@ -187,22 +204,33 @@ impl TokenScheme {
     /// The scheme's name in the envelope.
     pub const NAME: &'static str = "token";
 
-    /// A scheme accepting any of `tokens` (none may be shorter than
-    /// [`MIN_TOKEN_CHARS`]) and, when `sources` is given, only from those
-    /// networks. `None` when there is no token, a token is too short, or the
-    /// allow-list is given but empty (which would refuse everything).
-    pub fn new(tokens: &[Secret], sources: Option<Vec<IpNet>>) -> Option<Self> {
+    /// A scheme accepting any of `tokens`, read from the variable `var`
+    /// (one at least, none shorter than [`MIN_TOKEN_CHARS`]) and, when
+    /// `sources` is given, only from those networks, which read from
+    /// `cidrs_var` must not be an empty list (it would refuse everything).
+    pub fn new(
+        tokens: &[Secret],
+        var: &str,
+        sources: Option<Vec<IpNet>>,
+        cidrs_var: &str,
+    ) -> Result<Self, ConfigError> {
         let long_enough = |t: &Secret| {
             std::str::from_utf8(t.expose()).map_or(t.expose().len(), |s| s.chars().count())
                 >= MIN_TOKEN_CHARS
         };
-        if tokens.is_empty() || !tokens.iter().all(long_enough) {
-            return None;
+        if tokens.is_empty() {
+            return Err(ConfigError::new(var, "holds no token"));
+        }
+        if !tokens.iter().all(long_enough) {
+            return Err(ConfigError::new(
+                var,
+                format!("holds a token shorter than {MIN_TOKEN_CHARS} characters"),
+            ));
         }
         if sources.as_ref().is_some_and(Vec::is_empty) {
-            return None;
+            return Err(ConfigError::new(cidrs_var, "holds no network"));
         }
-        Some(Self {
+        Ok(Self {
             tokens: tokens.iter().map(|t| TokenDigest::of(t.expose())).collect(),
             sources,
         })
@@ -248,7 +276,13 @@ mod tests {
             src.insert("CIDRS".to_owned(), c.to_owned());
         }
         let tokens = tokens_from(Vars(&src), "TOKENS", "hint").unwrap();
-        TokenScheme::new(&tokens, cidrs_from(Vars(&src), "CIDRS").unwrap()).unwrap()
+        TokenScheme::new(
+            &tokens,
+            "TOKENS",
+            cidrs_from(Vars(&src), "CIDRS").unwrap(),
+            "CIDRS",
+        )
+        .unwrap()
     }
 
     fn check(
@@ -308,6 +342,18 @@ mod tests {
         assert_eq!(check(&s, Some("token="), &[], None), malformed);
         assert_eq!(check(&s, Some("token"), &[], None), malformed);
         assert_eq!(check(&s, None, &[""], None), malformed);
+    }
+
+    #[test]
+    fn sign_puts_the_token_where_verify_reads_it() {
+        let s = scheme(&[T1], None);
+        let query = sign(T1, Place::Query);
+        assert_eq!(query.headers, vec![]);
+        assert_eq!(check(&s, query.query_string().as_deref(), &[], None), Ok(0));
+        let header = sign(T1, Place::Header);
+        assert_eq!(header.query, None);
+        assert_eq!(header.headers[0].0, HEADER);
+        assert_eq!(check(&s, None, &[&header.headers[0].1], None), Ok(0));
     }
 
     #[test]
@@ -430,11 +476,21 @@ mod tests {
         );
         // The scheme's own checks, for callers that build it directly.
         let secret = |t: &str| Secret::new(t.as_bytes());
-        assert!(TokenScheme::new(&[], None).is_none());
-        assert!(TokenScheme::new(&[secret("short")], None).is_none());
-        assert!(TokenScheme::new(&[secret(T0), secret("short")], None).is_none());
-        assert!(TokenScheme::new(&[secret(T0)], Some(vec![])).is_none());
-        let s = TokenScheme::new(&[secret(T0)], None).unwrap();
+        let new = |tokens: &[Secret], sources| {
+            TokenScheme::new(tokens, "TOKENS", sources, "CIDRS").map_err(|e| e.to_string())
+        };
+        assert_eq!(new(&[], None).unwrap_err(), "TOKENS holds no token");
+        let short = "TOKENS holds a token shorter than 16 characters";
+        assert_eq!(new(&[secret("short")], None).unwrap_err(), short);
+        assert_eq!(
+            new(&[secret(T0), secret("short")], None).unwrap_err(),
+            short
+        );
+        assert_eq!(
+            new(&[secret(T0)], Some(vec![])).unwrap_err(),
+            "CIDRS holds no network"
+        );
+        let s = new(&[secret(T0)], None).unwrap();
         assert!(!format!("{s:?}").contains(T0));
         assert!(format!("{s:?}").contains("[redacted]"));
     }
