@@ -77,7 +77,7 @@ VALID = [
     ("panjaya", "asset-failed", "samples/panjaya/asset-failed.json", []),
     ("namirial", "request-approved", "samples/namirial/request-approved.json", []),
     ("namirial", "request-enrolled", "samples/namirial.json", []),
-    ("namirial", "legacy-issued", "samples/namirial/legacy-issued.json", ["--token-header"]),
+    ("namirial", "legacy-issued", "samples/namirial/legacy-issued.json", ["--style", "header"]),
 ]
 
 MAIN_SAMPLE = {p: f"samples/{p}.json" for p in CREDENTIALS}

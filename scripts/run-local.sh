@@ -142,7 +142,7 @@ shell, in $root:
   hookgate send syncso samples/syncso/batch-completed.json --url $base/syncso/webhooks/syncso
   hookgate send syncso samples/syncso/generation-failed.json --url $base/syncso/webhooks/syncso
   hookgate send panjaya samples/panjaya/asset-failed.json --url $base/panjaya/webhooks/panjaya
-  hookgate send namirial samples/namirial/legacy-issued.json --token-header --url $base/namirial/webhooks/namirial
+  hookgate send namirial samples/namirial/legacy-issued.json --style header --url $base/namirial/webhooks/namirial
   hookgate send redner samples/redner.json --secret wrong --url $base/redner/webhooks/redner   # 401
   hookgate tail --queue-url $queue_url
   hookgate send redner samples/invalid/empty-object.json --url $base/redner/webhooks/redner   # quarantined

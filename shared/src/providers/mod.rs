@@ -127,8 +127,9 @@ pub struct Sender {
     pub credential: CredentialKind,
     /// The ways it authenticates a delivery; the first is its usual one.
     pub styles: &'static [Style],
-    /// Whether its credential carries a signed time, which goes stale.
-    pub signed_time: bool,
+    /// For a credential that carries a signed time, which goes stale: the
+    /// variable that sets how far from the function's clock it may be.
+    pub signed_time: Option<&'static str>,
     /// Whether its credential covers the body, so a changed body is caught.
     pub covers_body: bool,
     /// A sample delivery.
@@ -420,7 +421,7 @@ mod tests {
             let resp = gate.handle(request(&r, &signed, other.as_bytes())).await;
             let want = if r.sender.covers_body { 401 } else { 200 };
             assert_eq!(resp.status(), want, "{}", r.slug);
-            if r.sender.signed_time {
+            if r.sender.signed_time.is_some() {
                 let stale = r
                     .sign_as(&credential, None, body.as_bytes(), now - 3600)
                     .unwrap();

@@ -87,7 +87,7 @@ impl Provider for Namirial {
         name: "Namirial",
         credential: CredentialKind::Token,
         styles: &[QUERY, HEADER],
-        signed_time: false,
+        signed_time: None,
         covers_body: false,
         sample: Sample {
             template: r#"{"event_type":"REQUEST_ENROLLED","sent_at":"20251123123456","request":{"status":"ISSUED","profile":"{text}","registration_authority":152,"pk":{n}}}"#,

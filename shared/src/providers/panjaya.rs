@@ -68,7 +68,7 @@ impl Provider for Panjaya {
             about: "X-Signature: <hex of the DER ES256 signature of the body>, X-Signature-Algorithm: ES256",
             requires: None,
         }],
-        signed_time: false,
+        signed_time: None,
         covers_body: true,
         sample: Sample {
             template: r#"{"event":"version_ready","asset_id":"asset_{n}","version_id":"ver_{n}","version_locale":"{text}"}"#,

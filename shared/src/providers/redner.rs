@@ -65,7 +65,7 @@ impl Provider for Redner {
             about: "X-Redner-Signature: sha256=<hex HMAC-SHA256 of the body>",
             requires: None,
         }],
-        signed_time: false,
+        signed_time: None,
         covers_body: true,
         sample: Sample {
             template: r#"{"event":"job.completed","timestamp":"2025-11-23T12:34:56Z","data":{"jobId":"job_{n}","status":"merged","apiProduct":"{text}"}}"#,

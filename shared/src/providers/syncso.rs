@@ -114,7 +114,7 @@ impl Provider for Syncso {
         name: "sync.so",
         credential: CredentialKind::Secret,
         styles: &[TIMESTAMPED, PLAIN],
-        signed_time: true,
+        signed_time: Some(TOLERANCE_VAR),
         covers_body: true,
         sample: Sample {
             template: r#"{"id":"gen_{n}","status":"COMPLETED","createdAt":"2025-11-23T12:30:00Z","model":"{text}","input":[{"type":"video","url":"https://example.com/v.mp4"}],"outputUrl":"https://example.com/out.mp4","error":null}"#,

@@ -131,7 +131,7 @@ async fn function(provider: &str, logical_id: &str) -> (Arc<Function>, String) {
         .collect();
     env.push(("QUEUE_URL", &queue));
     if provider == "syncso" {
-        // The `--plain` variant signs with the untimed header.
+        // The `plain` style signs with the untimed header.
         env.push(("SYNCSO_ACCEPT_UNTIMED", "true"));
     }
     (Arc::new(Function::start(provider, &env).await), queue)
@@ -156,7 +156,7 @@ async fn send_signs_as_each_provider_does() {
             "SyncsoFunction",
             "SYNCSO_WEBHOOK_SECRETS",
             String::new(),
-            &["--plain"],
+            &["--style=plain"],
         ),
         (
             "panjaya",
@@ -170,7 +170,7 @@ async fn send_signs_as_each_provider_does() {
             "NamirialFunction",
             "NAMIRIAL_TOKENS",
             String::new(),
-            &["--token-header"],
+            &["--style=header"],
         ),
     ];
     for (provider, logical_id, var, value, variants) in cases {

@@ -6,7 +6,9 @@
 //!   delivery (the `events/` samples are made with it);
 //! - `quarantine list` and `quarantine replay` show the deliveries a
 //!   function kept because it could not normalize them, and move those that
-//!   this version can normalize to the events queue.
+//!   this version can normalize to the events queue;
+//! - `providers` lists the providers, what their senders hold and how they
+//!   sign, from the library's registry (`--json` for scripts).
 //!
 //! Every failure is one line on stderr and a non-zero exit, never a panic.
 
@@ -27,7 +29,9 @@ use http::header::{HeaderName, HeaderValue};
 use http::{Method, Uri};
 use sha2::{Digest, Sha256};
 
-use crate::sign::{Provider, Signature, Signer};
+use hookgate::verify::Signed;
+
+use crate::sign::Signer;
 
 /// A failure, as one sentence for the user.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -76,6 +80,13 @@ enum Command {
     /// Show or replay the deliveries kept on the quarantine queue.
     #[command(subcommand)]
     Quarantine(QuarantineCommand),
+    /// List the providers: the credential each sender holds, the flag and
+    /// variable it is read from, and the ways each signs (`--style`).
+    Providers {
+        /// Print JSON, for scripts.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -111,34 +122,34 @@ struct ReplayArgs {
 /// What is delivered and how it is signed.
 #[derive(Debug, Args)]
 struct Delivery {
-    /// The provider whose signature to make.
-    #[arg(value_enum)]
-    provider: Provider,
+    /// The provider whose signature to make (`hookgate providers` lists
+    /// them with their flags and styles).
+    #[arg(value_parser = clap::builder::PossibleValuesParser::new(sign::slugs()))]
+    provider: String,
     /// The payload file; its bytes are sent exactly as they are.
     payload: PathBuf,
-    /// HMAC secret (redner, syncso) [default: the first of
-    /// REDNER_WEBHOOK_SECRETS / SYNCSO_WEBHOOK_SECRETS].
+    /// The shared secret, for a provider that signs with one [default: the
+    /// first of the function's variable, e.g. REDNER_WEBHOOK_SECRETS].
     #[arg(long)]
     secret: Option<String>,
-    /// Private key PEM file, PKCS#8 or SEC1 (panjaya) [default:
-    /// PANJAYA_PRIVATE_KEY, a path].
+    /// The private key PEM file, PKCS#8 or SEC1, for a provider that signs
+    /// with one [default: the path in <SLUG>_PRIVATE_KEY].
     #[arg(long, value_name = "PEM")]
     key: Option<PathBuf>,
-    /// Shared token (namirial) [default: the first of NAMIRIAL_TOKENS].
+    /// The shared token, for a provider that sends one [default: the first
+    /// of the function's variable, e.g. NAMIRIAL_TOKENS].
     #[arg(long)]
     token: Option<String>,
-    /// syncso: sign with X-Signature-Primary (HMAC of the body) instead of
-    /// Sync-Signature.
+    /// How to sign, for a provider with more than one way [default: its
+    /// usual one]; `hookgate providers` lists them.
     #[arg(long)]
-    plain: bool,
-    /// namirial: send the token in X-Webhook-Token instead of `?token=`.
-    #[arg(long)]
-    token_header: bool,
-    /// syncso: the signed time `t`, Unix seconds [default: now].
+    style: Option<String>,
+    /// The signed time, Unix seconds, for a provider whose signature
+    /// carries one [default: now].
     #[arg(long, value_name = "UNIX_SECONDS", allow_negative_numbers = true)]
     timestamp: Option<i64>,
     /// Send no credential at all.
-    #[arg(long, conflicts_with_all = ["secret", "key", "token", "plain", "token_header", "timestamp"])]
+    #[arg(long, conflicts_with_all = ["secret", "key", "token", "timestamp"])]
     unsigned: bool,
     /// Sign the payload but deliver this file's bytes instead: a forged
     /// delivery, which hookgate must refuse with 401.
@@ -220,6 +231,13 @@ fn main() -> ExitCode {
         Command::Tail(args) => runtime.block_on(tail(args)),
         Command::Event(args) => event(&args),
         Command::Quarantine(command) => runtime.block_on(quarantine(command)),
+        Command::Providers { json } => sign::describe(json).map(|text| {
+            print!("{text}");
+            if json {
+                println!();
+            }
+            ExitCode::SUCCESS
+        }),
     };
     match result {
         Ok(code) => code,
@@ -255,15 +273,17 @@ fn prepare(d: &Delivery) -> Result<Prepared, CliError> {
         secret: d.secret.clone(),
         key: d.key.clone(),
         token: d.token.clone(),
-        plain: d.plain,
-        token_header: d.token_header,
+        style: d.style.clone(),
         timestamp: d.timestamp,
         unsigned: d.unsigned,
     };
-    let signer = Signer::new(d.provider, &opts, Utc::now().timestamp(), &|var| {
+    let provider = sign::provider(&d.provider)?;
+    let signer = Signer::new(provider, &opts, Utc::now().timestamp(), &|var| {
         std::env::var(var).ok()
     })?;
-    let Signature { headers, query } = signer.sign(&payload)?;
+    let signed = signer.sign(&payload)?;
+    let query = signed.query_string();
+    let Signed { headers, .. } = signed;
     let body = match &d.forge_body {
         Some(path) => read_file(path, "forged body")?,
         None => payload,
@@ -277,7 +297,7 @@ fn prepare(d: &Delivery) -> Result<Prepared, CliError> {
         body,
         method,
         headers: all,
-        query: query.map(|(k, v)| net::query_pair(k, &v)),
+        query,
         signer,
     })
 }
@@ -353,7 +373,7 @@ async fn quarantine(command: QuarantineCommand) -> Result<ExitCode, CliError> {
 
 fn event(args: &EventArgs) -> Result<ExitCode, CliError> {
     let p = prepare(&args.delivery)?;
-    let slug = args.delivery.provider.slug();
+    let slug = &args.delivery.provider;
     let path = args
         .path
         .clone()

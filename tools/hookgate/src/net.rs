@@ -15,13 +15,6 @@ use hyper_util::rt::TokioExecutor;
 
 use crate::CliError;
 
-/// `name=value`, form-urlencoded as a query string carries it.
-pub fn query_pair(name: &str, value: &str) -> String {
-    form_urlencoded::Serializer::new(String::new())
-        .append_pair(name, value)
-        .finish()
-}
-
 /// Parses `url` (http or https, with a host) and appends `extra`
 /// (`name=value`, already encoded) to its query string.
 pub fn target(url: &str, extra: Option<&str>) -> Result<Uri, CliError> {
@@ -175,7 +168,9 @@ mod tests {
     #[test]
     fn query_encoding_round_trips() {
         let token = "a b+c/d&e=f%g";
-        let pair = query_pair("token", token);
+        let pair = hookgate::verify::Signed::query("token", token.to_owned())
+            .query_string()
+            .unwrap();
         assert_eq!(pair, "token=a+b%2Bc%2Fd%26e%3Df%25g");
         let parsed: Vec<(String, String)> = form_urlencoded::parse(pair.as_bytes())
             .into_owned()

@@ -1,273 +1,181 @@
-//! Signing a payload exactly as each provider does, so a delivery made here
+//! Signing a payload exactly as its provider does, so a delivery made here
 //! goes through the same checks as the provider's own.
 //!
-//! The MACs are the library's own functions (`hmac::sign`,
-//! `TimestampedScheme::header_value`): the CLI cannot drift from what the
-//! functions verify. Panjaya's ES256 signature needs the private half of a
-//! key pair, which only Panjaya holds for its published key; locally the
-//! function is configured with a test key pair instead.
+//! The CLI knows no provider: each one's sender is described in its module
+//! in the library (`Provider::SENDER`, `Provider::sign`) and reached through
+//! the registry. What a provider's sender holds decides the flag: a shared
+//! secret is `--secret`, a token `--token`, a private key `--key` (a PEM
+//! file). A provider with more than one way to sign takes `--style`, and one
+//! whose credential carries a signed time takes `--timestamp`.
 
-use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
-use aws_lc_rs::rand::SystemRandom;
-use aws_lc_rs::signature::{ECDSA_P256_SHA256_ASN1_SIGNING, EcdsaKeyPair};
-use clap::ValueEnum;
-use hookgate::verify::TimestampedScheme;
-use hookgate::verify::hmac::sign;
+use hookgate::providers::{Credential, CredentialKind, REGISTRY, Registered, Style};
+use hookgate::verify::es256::SigningKey;
+use hookgate::verify::{Secret, Signed};
 
 use crate::CliError;
 
-/// The providers hookgate receives from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Provider {
-    /// Redner: HMAC-SHA256 in `X-Redner-Signature`.
-    Redner,
-    /// sync.so: `Sync-Signature` (timestamped) or `X-Signature-Primary`.
-    Syncso,
-    /// Panjaya: ES256 in `X-Signature`.
-    Panjaya,
-    /// Namirial: a shared token in the query string or `X-Webhook-Token`.
-    Namirial,
+/// The slugs the CLI accepts, from the registry.
+pub fn slugs() -> impl Iterator<Item = &'static str> {
+    REGISTRY.iter().map(|r| r.slug)
 }
 
-impl Provider {
-    /// The slug: binary name, path segment, envelope `source`.
-    pub fn slug(self) -> &'static str {
-        match self {
-            Self::Redner => "redner",
-            Self::Syncso => "syncso",
-            Self::Panjaya => "panjaya",
-            Self::Namirial => "namirial",
-        }
-    }
+/// The registered provider `slug`.
+pub fn provider(slug: &str) -> Result<&'static Registered, CliError> {
+    hookgate::providers::registered(slug).ok_or_else(|| {
+        let known: Vec<&str> = slugs().collect();
+        CliError::new(format!(
+            "no provider {slug:?}; hookgate has {}",
+            known.join(", ")
+        ))
+    })
+}
 
-    fn name(self) -> &'static str {
-        match self {
-            Self::Redner => "Redner",
-            Self::Syncso => "sync.so",
-            Self::Panjaya => "Panjaya",
-            Self::Namirial => "Namirial",
-        }
-    }
+/// The flag that carries a credential of `kind`.
+fn flag(kind: CredentialKind) -> String {
+    format!("--{}", kind.name())
+}
+
+/// The variable a private key's file path is read from:
+/// `<SLUG>_PRIVATE_KEY`, e.g. `PANJAYA_PRIVATE_KEY`.
+pub fn private_key_var(provider: &Registered) -> String {
+    format!("{}_PRIVATE_KEY", provider.slug.to_ascii_uppercase())
 }
 
 /// The signing options as given on the command line.
 #[derive(Debug, Clone, Default)]
 pub struct Options {
-    /// `--secret` (Redner, sync.so).
+    /// `--secret`.
     pub secret: Option<String>,
-    /// `--key` (Panjaya): a private key PEM file.
+    /// `--key`: a private key PEM file.
     pub key: Option<PathBuf>,
-    /// `--token` (Namirial).
+    /// `--token`.
     pub token: Option<String>,
-    /// `--plain` (sync.so): `X-Signature-Primary` instead of `Sync-Signature`.
-    pub plain: bool,
-    /// `--token-header` (Namirial): `X-Webhook-Token` instead of `?token=`.
-    pub token_header: bool,
-    /// `--timestamp` (sync.so): the signed `t`, Unix seconds.
+    /// `--style`.
+    pub style: Option<String>,
+    /// `--timestamp`: the signed time, Unix seconds.
     pub timestamp: Option<i64>,
     /// `--unsigned`: no credential at all.
     pub unsigned: bool,
 }
 
-/// A secret string whose `Debug` never shows it.
-#[derive(Clone)]
-pub struct Hidden(String);
-
-impl fmt::Debug for Hidden {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("[redacted]")
-    }
-}
-
 /// How one delivery is signed, with its credential loaded.
-pub enum Signer {
-    /// `X-Redner-Signature: sha256=<hex>`.
-    Redner(Hidden),
-    /// `Sync-Signature: t=<t>,v1=<hex>`.
-    SyncsoTimestamped(Hidden, i64),
-    /// `X-Signature-Primary: <hex>`.
-    SyncsoPlain(Hidden),
-    /// `X-Signature: <hex DER>` and `X-Signature-Algorithm: ES256`.
-    Panjaya(Box<EcdsaKeyPair>),
-    /// `?token=<token>`.
-    NamirialQuery(Hidden),
-    /// `X-Webhook-Token: <token>`.
-    NamirialHeader(Hidden),
-    /// No credential.
-    Unsigned,
-}
-
-impl fmt::Debug for Signer {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let name = match self {
-            Self::Redner(_) => "Redner",
-            Self::SyncsoTimestamped(..) => "SyncsoTimestamped",
-            Self::SyncsoPlain(_) => "SyncsoPlain",
-            Self::Panjaya(_) => "Panjaya",
-            Self::NamirialQuery(_) => "NamirialQuery",
-            Self::NamirialHeader(_) => "NamirialHeader",
-            Self::Unsigned => "Unsigned",
-        };
-        f.write_str(name)
-    }
-}
-
-/// What signing adds to a request.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Signature {
-    /// Headers, names in lower case.
-    pub headers: Vec<(&'static str, String)>,
-    /// A query parameter to add to the URL, value not yet encoded.
-    pub query: Option<(&'static str, String)>,
+#[derive(Debug)]
+pub struct Signer {
+    provider: &'static Registered,
+    /// `None`: unsigned.
+    credential: Option<Credential>,
+    style: &'static Style,
+    at: i64,
 }
 
 impl Signer {
     /// Loads the credential for `provider` from `opts`, else from the
-    /// provider's environment variable (read through `env`), refusing
-    /// options that do not apply to the provider.
+    /// function's own variable (read through `env`), refusing options that
+    /// do not apply to the provider.
     pub fn new(
-        provider: Provider,
+        provider: &'static Registered,
         opts: &Options,
         now: i64,
         env: &dyn Fn(&str) -> Option<String>,
     ) -> Result<Self, CliError> {
-        let allowed: &[&str] = match provider {
-            Provider::Redner => &["--secret"],
-            Provider::Syncso => &["--secret", "--plain", "--timestamp"],
-            Provider::Panjaya => &["--key"],
-            Provider::Namirial => &["--token", "--token-header"],
-        };
+        let sender = provider.sender;
+        let mut allowed = vec![flag(sender.credential)];
+        if sender.styles.len() > 1 {
+            allowed.push("--style".into());
+        }
+        if sender.signed_time.is_some() {
+            allowed.push("--timestamp".into());
+        }
         let given = [
             ("--secret", opts.secret.is_some()),
             ("--key", opts.key.is_some()),
             ("--token", opts.token.is_some()),
-            ("--plain", opts.plain),
-            ("--token-header", opts.token_header),
+            ("--style", opts.style.is_some()),
             ("--timestamp", opts.timestamp.is_some()),
         ];
-        if let Some((flag, _)) = given
+        if let Some((name, _)) = given
             .iter()
-            .find(|(flag, set)| *set && !allowed.contains(flag))
+            .find(|(name, set)| *set && !allowed.iter().any(|a| a == name))
         {
             return Err(CliError::new(format!(
-                "{flag} does not apply to {}; it takes {}",
-                provider.slug(),
+                "{name} does not apply to {}; it takes {}",
+                provider.slug,
                 allowed.join(", ")
             )));
         }
-        if opts.unsigned {
-            return Ok(Self::Unsigned);
-        }
-        Ok(match provider {
-            Provider::Redner => Self::Redner(secret(
-                provider,
-                opts.secret.as_deref(),
-                "REDNER_WEBHOOK_SECRETS",
-                env,
-            )?),
-            Provider::Syncso => {
-                let s = secret(
-                    provider,
-                    opts.secret.as_deref(),
-                    "SYNCSO_WEBHOOK_SECRETS",
-                    env,
-                )?;
-                if opts.plain {
-                    Self::SyncsoPlain(s)
-                } else {
-                    Self::SyncsoTimestamped(s, opts.timestamp.unwrap_or(now))
-                }
-            }
-            Provider::Panjaya => {
-                let path = match &opts.key {
-                    Some(p) => p.clone(),
-                    None => env("PANJAYA_PRIVATE_KEY")
-                        .filter(|p| !p.trim().is_empty())
-                        .map(PathBuf::from)
-                        .ok_or_else(|| {
-                            CliError::new(
-                                "no Panjaya private key: pass --key <PEM file> or set PANJAYA_PRIVATE_KEY to its path",
-                            )
-                        })?,
-                };
-                Self::Panjaya(Box::new(load_key(&path)?))
-            }
-            Provider::Namirial => {
-                let t = secret(provider, opts.token.as_deref(), "NAMIRIAL_TOKENS", env)?;
-                if opts.token_header {
-                    Self::NamirialHeader(t)
-                } else {
-                    Self::NamirialQuery(t)
-                }
-            }
+        let style = sender.style(opts.style.as_deref()).map_err(|_| {
+            let names: Vec<&str> = sender.styles.iter().map(|s| s.name).collect();
+            CliError::new(format!(
+                "{} has no signing style {:?}; it has {}",
+                provider.slug,
+                opts.style.as_deref().unwrap_or_default(),
+                names.join(", ")
+            ))
+        })?;
+        let credential = if opts.unsigned {
+            None
+        } else {
+            Some(credential(provider, opts, env)?)
+        };
+        Ok(Self {
+            provider,
+            credential,
+            style,
+            at: opts.timestamp.unwrap_or(now),
         })
     }
 
-    /// The signed `t` for sync.so's timestamped header.
+    /// The signed time, for a provider whose credential carries one.
     pub fn signed_at(&self) -> Option<i64> {
-        match self {
-            Self::SyncsoTimestamped(_, t) => Some(*t),
-            _ => None,
-        }
+        (self.provider.sender.signed_time.is_some() && self.credential.is_some()).then_some(self.at)
     }
 
     /// Signs `body`.
-    pub fn sign(&self, body: &[u8]) -> Result<Signature, CliError> {
-        let header = |name: &'static str, value: String| Signature {
-            headers: vec![(name, value)],
-            query: None,
+    pub fn sign(&self, body: &[u8]) -> Result<Signed, CliError> {
+        let Some(credential) = &self.credential else {
+            return Ok(Signed::default());
         };
-        Ok(match self {
-            Self::Redner(s) => header(
-                "x-redner-signature",
-                format!("sha256={}", hex::encode(sign(s.0.as_bytes(), &[body]))),
-            ),
-            Self::SyncsoTimestamped(s, t) => header(
-                "sync-signature",
-                TimestampedScheme::header_value(s.0.as_bytes(), *t, body),
-            ),
-            Self::SyncsoPlain(s) => header(
-                "x-signature-primary",
-                hex::encode(sign(s.0.as_bytes(), &[body])),
-            ),
-            Self::Panjaya(key) => {
-                let sig = key
-                    .sign(&SystemRandom::new(), body)
-                    .map_err(|_| CliError::new("ES256 signing failed"))?;
-                Signature {
-                    headers: vec![
-                        ("x-signature", hex::encode(sig.as_ref())),
-                        ("x-signature-algorithm", "ES256".to_owned()),
-                    ],
-                    query: None,
-                }
-            }
-            Self::NamirialQuery(t) => Signature {
-                headers: Vec::new(),
-                query: Some(("token", t.0.clone())),
-            },
-            Self::NamirialHeader(t) => header("x-webhook-token", t.0.clone()),
-            Self::Unsigned => Signature::default(),
-        })
+        (self.provider.sign)(credential, self.style, body, self.at)
+            .map_err(|e| CliError::new(format!("cannot sign as {}: {e}", self.provider.slug)))
     }
 }
 
-/// The flag's value, else the first entry of the provider's list variable
-/// (the one the function reads, so one exported list serves both).
-fn secret(
-    provider: Provider,
-    flag: Option<&str>,
-    var: &str,
+/// The credential the flag names, else the provider's default: the first
+/// entry of the function's list variable (so one exported list serves the
+/// function and the CLI), or for a private key the file that
+/// [`private_key_var`] names.
+fn credential(
+    provider: &Registered,
+    opts: &Options,
     env: &dyn Fn(&str) -> Option<String>,
-) -> Result<Hidden, CliError> {
-    let (what, flag_name) = if provider == Provider::Namirial {
-        ("token", "--token")
-    } else {
-        ("secret", "--secret")
+) -> Result<Credential, CliError> {
+    let sender = provider.sender;
+    let kind = sender.credential;
+    if kind == CredentialKind::PrivateKey {
+        let var = private_key_var(provider);
+        let path = match &opts.key {
+            Some(p) => p.clone(),
+            None => env(&var)
+                .filter(|p| !p.trim().is_empty())
+                .map(PathBuf::from)
+                .ok_or_else(|| {
+                    CliError::new(format!(
+                        "no {} private key: pass --key <PEM file> or set {var} to its path",
+                        sender.name
+                    ))
+                })?,
+        };
+        return Ok(Credential::PrivateKey(Arc::new(load_key(&path)?)));
+    }
+    let given = match kind {
+        CredentialKind::Token => opts.token.as_deref(),
+        _ => opts.secret.as_deref(),
     };
-    let value = match flag {
+    let var = provider.credential_var();
+    let value = match given {
         Some(v) => v.to_owned(),
         None => env(var)
             .and_then(|list| list.split(',').next().map(|s| s.trim().to_owned()))
@@ -275,33 +183,89 @@ fn secret(
     };
     if value.is_empty() {
         return Err(CliError::new(format!(
-            "no {} {what}: pass {flag_name} or set {var}",
-            provider.name()
+            "no {} {}: pass {} or set {var}",
+            sender.name,
+            kind.name(),
+            flag(kind)
         )));
     }
-    Ok(Hidden(value))
+    Ok(Credential::Shared(Secret::new(value.into_bytes())))
 }
 
 /// Reads a P-256 private key: PKCS#8 (`PRIVATE KEY`) or SEC1
 /// (`EC PRIVATE KEY`) PEM, as OpenSSL writes them.
-pub fn load_key(path: &Path) -> Result<EcdsaKeyPair, CliError> {
+pub fn load_key(path: &Path) -> Result<SigningKey, CliError> {
     let shown = path.display();
     let text = std::fs::read_to_string(path)
         .map_err(|e| CliError::new(format!("cannot read the private key {shown}: {e}")))?;
-    let mut decoder = pem_rfc7468::Decoder::new_detect_wrap(text.trim().as_bytes())
-        .map_err(|e| CliError::new(format!("{shown} is not a PEM file ({e})")))?;
-    let label = decoder.type_label();
-    if label != "PRIVATE KEY" && label != "EC PRIVATE KEY" {
-        return Err(CliError::new(format!(
-            "{shown} holds a {label:?} block; expected a PRIVATE KEY (PKCS#8) or EC PRIVATE KEY block"
-        )));
+    SigningKey::from_pem(&text).map_err(|e| CliError::new(format!("{shown} {e}")))
+}
+
+/// `hookgate providers`: what each provider's sender holds and sends.
+pub fn describe(json: bool) -> Result<String, CliError> {
+    if json {
+        let list: Vec<serde_json::Value> = REGISTRY
+            .iter()
+            .map(|r| {
+                let s = r.sender;
+                serde_json::json!({
+                    "slug": r.slug,
+                    "name": s.name,
+                    "credential": s.credential.name(),
+                    "flag": flag(s.credential),
+                    "variable": r.credential_var(),
+                    "secret_variables": r.secret_vars.iter().map(|v| v.name).collect::<Vec<_>>(),
+                    "private_key_variable": (s.credential == CredentialKind::PrivateKey)
+                        .then(|| private_key_var(r)),
+                    "styles": s.styles.iter().map(|st| serde_json::json!({
+                        "name": st.name,
+                        "about": st.about,
+                        "requires": st.requires.map(|(var, value)| serde_json::json!({var: value})),
+                    })).collect::<Vec<_>>(),
+                    "signed_time": s.signed_time,
+                    "covers_body": s.covers_body,
+                })
+            })
+            .collect();
+        return serde_json::to_string_pretty(&list)
+            .map_err(|e| CliError::new(format!("cannot write the list: {e}")));
     }
-    let mut der = Vec::new();
-    decoder
-        .decode_to_end(&mut der)
-        .map_err(|e| CliError::new(format!("{shown} is not valid PEM ({e})")))?;
-    EcdsaKeyPair::from_private_key_der(&ECDSA_P256_SHA256_ASN1_SIGNING, &der)
-        .map_err(|e| CliError::new(format!("{shown} is not a P-256 private key ({e})")))
+    let mut out = String::new();
+    for r in REGISTRY.iter() {
+        let s = r.sender;
+        let default = if s.credential == CredentialKind::PrivateKey {
+            format!("a PEM file; default: the path in {}", private_key_var(r))
+        } else {
+            format!("default: the first of {}", r.credential_var())
+        };
+        let placeholder = match s.credential {
+            CredentialKind::PrivateKey => "PEM".to_owned(),
+            kind => kind.name().to_uppercase(),
+        };
+        out.push_str(&format!(
+            "{} ({}): {} {placeholder} ({default})\n",
+            r.slug,
+            s.name,
+            flag(s.credential),
+        ));
+        for (i, st) in s.styles.iter().enumerate() {
+            let usual = if i == 0 { ", the usual one" } else { "" };
+            let needs = st
+                .requires
+                .map(|(var, value)| format!("; the function needs {var}={value}"))
+                .unwrap_or_default();
+            out.push_str(&format!(
+                "  --style {}{usual}: {}{needs}\n",
+                st.name, st.about
+            ));
+        }
+        if let Some(var) = s.signed_time {
+            out.push_str(&format!(
+                "  --timestamp UNIX_SECONDS: the signed time [default: now]; the function accepts it within {var} seconds\n"
+            ));
+        }
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -310,32 +274,28 @@ mod tests {
 
     use hookgate::Source;
     use hookgate::providers::{Namirial, Panjaya, Redner, Syncso};
-    use hookgate::verify::{AuthError, Inbound};
+    use hookgate::verify::AuthError;
+    use hookgate::verify::Inbound;
+    use hookgate::verify::es256::test_key;
     use http::{HeaderMap, HeaderName, HeaderValue};
 
     use super::*;
 
     const BODY: &[u8] = br#"{"event":"job.completed","data":{"x":"caf\u00e9 1.20"}}"#;
     const NOW: i64 = 1_763_901_296;
-    const TEST_KEY: &str = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../shared/tests/fixtures/panjaya/TEST-ONLY-private-key.pem"
-    );
-    const TEST_PUBLIC_KEY: &str =
-        include_str!("../../../shared/tests/fixtures/panjaya/TEST-ONLY-public-key.pem");
 
     fn no_env(_: &str) -> Option<String> {
         None
     }
 
-    fn signer(provider: Provider, opts: &Options) -> Signer {
-        Signer::new(provider, opts, NOW, &no_env).unwrap()
+    fn signer(slug: &str, opts: &Options) -> Signer {
+        Signer::new(provider(slug).unwrap(), opts, NOW, &no_env).unwrap()
     }
 
     /// Runs the provider's own verification over a request carrying `sig`.
     fn verify<P: hookgate::providers::Provider>(
         config: &[(&str, &str)],
-        sig: &Signature,
+        sig: &Signed,
         body: &[u8],
     ) -> Result<usize, AuthError> {
         let src: HashMap<&str, &str> = config.iter().copied().collect();
@@ -348,10 +308,7 @@ mod tests {
             );
         }
         // Encoded as `send` and `event` encode it.
-        let query = sig
-            .query
-            .as_ref()
-            .map(|(k, v)| crate::net::query_pair(k, v));
+        let query = sig.query_string();
         let req = Inbound {
             headers: &headers,
             query: query.as_deref(),
@@ -368,7 +325,7 @@ mod tests {
             secret: Some("whsec_new".into()),
             ..Options::default()
         };
-        let sig = signer(Provider::Redner, &opts).sign(BODY).unwrap();
+        let sig = signer("redner", &opts).sign(BODY).unwrap();
         let config = [("REDNER_WEBHOOK_SECRETS", "whsec_old,whsec_new")];
         assert_eq!(verify::<Redner>(&config, &sig, BODY), Ok(1));
         // The signature covers the body: one byte more and it fails.
@@ -380,7 +337,7 @@ mod tests {
     }
 
     #[test]
-    fn syncso_both_headers_verify() {
+    fn syncso_both_styles_verify() {
         // The plain header is a credential only where untimed signatures
         // are accepted.
         let config = [
@@ -391,7 +348,7 @@ mod tests {
             secret: Some("whsec_sync".into()),
             ..Options::default()
         };
-        let s = signer(Provider::Syncso, &timestamped);
+        let s = signer("syncso", &timestamped);
         assert_eq!(s.signed_at(), Some(NOW));
         let sig = s.sign(BODY).unwrap();
         assert_eq!(sig.headers[0].0, "sync-signature");
@@ -403,14 +360,14 @@ mod tests {
             timestamp: Some(NOW - 3600),
             ..timestamped.clone()
         };
-        let sig = signer(Provider::Syncso, &stale).sign(BODY).unwrap();
+        let sig = signer("syncso", &stale).sign(BODY).unwrap();
         assert_eq!(verify::<Syncso>(&config, &sig, BODY), Err(AuthError::Stale));
 
         let plain = Options {
-            plain: true,
+            style: Some("plain".into()),
             ..timestamped
         };
-        let sig = signer(Provider::Syncso, &plain).sign(BODY).unwrap();
+        let sig = signer("syncso", &plain).sign(BODY).unwrap();
         assert_eq!(sig.headers[0].0, "x-signature-primary");
         assert_eq!(verify::<Syncso>(&config, &sig, BODY), Ok(0));
         assert!(verify::<Syncso>(&config, &sig, b"{}").is_err());
@@ -421,16 +378,18 @@ mod tests {
     #[test]
     fn panjaya_signature_verifies_with_the_test_public_key() {
         let opts = Options {
-            key: Some(TEST_KEY.into()),
+            key: Some(test_key::PRIVATE_PEM_PATH.into()),
             ..Options::default()
         };
-        let sig = signer(Provider::Panjaya, &opts).sign(BODY).unwrap();
+        let s = signer("panjaya", &opts);
+        assert_eq!(s.signed_at(), None);
+        let sig = s.sign(BODY).unwrap();
         assert_eq!(sig.headers[1], ("x-signature-algorithm", "ES256".into()));
         // Hex of DER: a SEQUENCE of two integers, 70 to 72 bytes.
         let der = hex::decode(&sig.headers[0].1).unwrap();
         assert_eq!(der[0], 0x30);
         assert!((70..=72).contains(&der.len()), "{}", der.len());
-        let config = [("PANJAYA_PUBLIC_KEYS", TEST_PUBLIC_KEY)];
+        let config = [("PANJAYA_PUBLIC_KEYS", test_key::PUBLIC_PEM)];
         assert_eq!(verify::<Panjaya>(&config, &sig, BODY), Ok(0));
         assert!(verify::<Panjaya>(&config, &sig, b"{}").is_err());
         // Panjaya's published key is not ours: the default config refuses it.
@@ -446,14 +405,14 @@ mod tests {
             token: Some(token.into()),
             ..Options::default()
         };
-        let sig = signer(Provider::Namirial, &query).sign(BODY).unwrap();
+        let sig = signer("namirial", &query).sign(BODY).unwrap();
         assert!(sig.headers.is_empty());
         assert_eq!(verify::<Namirial>(&config, &sig, BODY), Ok(0));
         let header = Options {
-            token_header: true,
+            style: Some("header".into()),
             ..query
         };
-        let sig = signer(Provider::Namirial, &header).sign(BODY).unwrap();
+        let sig = signer("namirial", &header).sign(BODY).unwrap();
         assert_eq!(sig.query, None);
         assert_eq!(verify::<Namirial>(&config, &sig, BODY), Ok(0));
         let wrong = [("NAMIRIAL_TOKENS", "another-token-0123456789")];
@@ -465,60 +424,86 @@ mod tests {
         let env = |var: &str| match var {
             "REDNER_WEBHOOK_SECRETS" => Some(" whsec_first , whsec_second".to_owned()),
             "NAMIRIAL_TOKENS" => Some("first-token-0123456789,second-token-0123456789".into()),
-            "PANJAYA_PRIVATE_KEY" => Some(TEST_KEY.to_owned()),
+            "PANJAYA_PRIVATE_KEY" => Some(test_key::PRIVATE_PEM_PATH.to_owned()),
             _ => None,
         };
         let opts = Options::default();
-        let sig = Signer::new(Provider::Redner, &opts, NOW, &env)
-            .unwrap()
-            .sign(BODY)
-            .unwrap();
+        let sign = |slug| {
+            Signer::new(provider(slug).unwrap(), &opts, NOW, &env)
+                .unwrap()
+                .sign(BODY)
+                .unwrap()
+        };
         let first = [("REDNER_WEBHOOK_SECRETS", "whsec_first")];
-        assert_eq!(verify::<Redner>(&first, &sig, BODY), Ok(0));
-        let sig = Signer::new(Provider::Namirial, &opts, NOW, &env)
-            .unwrap()
-            .sign(BODY)
-            .unwrap();
+        assert_eq!(verify::<Redner>(&first, &sign("redner"), BODY), Ok(0));
         assert_eq!(
-            sig.query,
+            sign("namirial").query,
             Some(("token", "first-token-0123456789".to_owned()))
         );
-        assert!(Signer::new(Provider::Panjaya, &opts, NOW, &env).is_ok());
+        let config = [("PANJAYA_PUBLIC_KEYS", test_key::PUBLIC_PEM)];
+        assert_eq!(verify::<Panjaya>(&config, &sign("panjaya"), BODY), Ok(0));
     }
 
     #[test]
     fn missing_or_misplaced_credentials_are_one_clear_sentence() {
-        let err = |p, opts: &Options| Signer::new(p, opts, NOW, &no_env).unwrap_err().to_string();
+        let err = |slug, opts: &Options| {
+            Signer::new(provider(slug).unwrap(), opts, NOW, &no_env)
+                .unwrap_err()
+                .to_string()
+        };
         let none = Options::default();
         assert_eq!(
-            err(Provider::Redner, &none),
+            err("redner", &none),
             "no Redner secret: pass --secret or set REDNER_WEBHOOK_SECRETS"
         );
         assert_eq!(
-            err(Provider::Syncso, &none),
+            err("syncso", &none),
             "no sync.so secret: pass --secret or set SYNCSO_WEBHOOK_SECRETS"
         );
         assert_eq!(
-            err(Provider::Namirial, &none),
+            err("namirial", &none),
             "no Namirial token: pass --token or set NAMIRIAL_TOKENS"
         );
-        assert!(err(Provider::Panjaya, &none).starts_with("no Panjaya private key"));
+        assert_eq!(
+            err("panjaya", &none),
+            "no Panjaya private key: pass --key <PEM file> or set PANJAYA_PRIVATE_KEY to its path"
+        );
         let plain = Options {
-            plain: true,
+            style: Some("plain".into()),
             secret: Some("s".into()),
             ..none.clone()
         };
         assert_eq!(
-            err(Provider::Redner, &plain),
-            "--plain does not apply to redner; it takes --secret"
+            err("redner", &plain),
+            "--style does not apply to redner; it takes --secret"
+        );
+        let token = Options {
+            token: Some("t".into()),
+            ..none.clone()
+        };
+        assert_eq!(
+            err("syncso", &token),
+            "--token does not apply to syncso; it takes --secret, --style, --timestamp"
+        );
+        let odd = Options {
+            style: Some("sideways".into()),
+            ..none.clone()
+        };
+        assert_eq!(
+            err("namirial", &odd),
+            "namirial has no signing style \"sideways\"; it has query, header"
         );
         let missing = Options {
             key: Some("/nonexistent/key.pem".into()),
             ..none
         };
         assert!(
-            err(Provider::Panjaya, &missing)
+            err("panjaya", &missing)
                 .starts_with("cannot read the private key /nonexistent/key.pem: ")
+        );
+        assert_eq!(
+            provider("acme").unwrap_err().to_string(),
+            "no provider \"acme\"; hookgate has panjaya, syncso, namirial, redner"
         );
     }
 
@@ -527,13 +512,13 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("hookgate-cli-keys-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let public = dir.join("public.pem");
-        std::fs::write(&public, TEST_PUBLIC_KEY).unwrap();
+        std::fs::write(&public, test_key::PUBLIC_PEM).unwrap();
         let text = dir.join("text.pem");
         std::fs::write(&text, "not a key").unwrap();
         let e = load_key(&public).unwrap_err().to_string();
         assert!(e.contains("holds a \"PUBLIC KEY\" block"), "{e}");
         let e = load_key(&text).unwrap_err().to_string();
-        assert!(e.contains("is not a PEM file"), "{e}");
+        assert!(e.contains("is not a PEM block"), "{e}");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
@@ -543,8 +528,29 @@ mod tests {
             secret: Some("whsec_do_not_print".into()),
             ..Options::default()
         };
-        let s = signer(Provider::Redner, &opts);
+        let s = signer("redner", &opts);
         assert!(!format!("{s:?}").contains("whsec"));
-        assert!(!format!("{:?}", Hidden("whsec_x".into())).contains("whsec"));
+        assert!(!format!("{:?}", s.sign(BODY).unwrap()).contains("sha256="));
+    }
+
+    #[test]
+    fn the_description_names_every_provider_and_style() {
+        let text = describe(false).unwrap();
+        let json: serde_json::Value = serde_json::from_str(&describe(true).unwrap()).unwrap();
+        assert_eq!(json.as_array().unwrap().len(), REGISTRY.len());
+        for r in REGISTRY.iter() {
+            assert!(
+                text.contains(&format!("{} ({})", r.slug, r.sender.name)),
+                "{text}"
+            );
+            for st in r.sender.styles {
+                assert!(text.contains(&format!("--style {}", st.name)), "{text}");
+            }
+        }
+        assert_eq!(
+            json[1]["styles"][1]["requires"]["SYNCSO_ACCEPT_UNTIMED"],
+            "true"
+        );
+        assert_eq!(json[0]["private_key_variable"], "PANJAYA_PRIVATE_KEY");
     }
 }
