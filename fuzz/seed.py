@@ -3,14 +3,22 @@
 repository's sample bodies (samples/) and signed API Gateway events
 (events/). Run once before the first fuzzing run; `make fuzz` keeps the
 corpus it grows. Input formats: fuzz/logic/src/input.rs and each target's
-doc comment. A `*` in a credential line stands for the valid credential."""
+doc comment. A `*` in a credential line stands for the valid credential.
+
+The providers, in registry order, come from `hookgate providers --json`
+(scripts/registry.py: it builds the CLI with cargo, or uses $HOOKGATE_CLI);
+the header-parser seeds name the providers whose header format each parser
+reads."""
 
 import hashlib
 import json
 import pathlib
+import sys
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "fuzz" / "corpus"
+sys.path.insert(0, str(ROOT / "scripts"))
+import registry  # noqa: E402
 
 
 def write(target, data):
@@ -43,9 +51,25 @@ def line(*parts):
     return b"\n".join(p if isinstance(p, bytes) else p.encode() for p in parts)
 
 
-PROVIDERS = ["panjaya", "syncso", "namirial", "redner"]
+REGISTRY = registry.providers()
+PROVIDERS = [p["slug"] for p in REGISTRY]
 NOW = 1763901296
-TOKEN = "local-namirial-token-0123456789"
+
+
+def local_credential(slug):
+    """The first of env.json's values of the provider's credential variable."""
+    p = next(p for p in REGISTRY if p["slug"] == slug)
+    env = json.loads((ROOT / "env.json").read_text())
+    return env[registry.logical_id(p)][p["variable"]].split(",")[0]
+
+
+def pick(index, second_style=False):
+    """The payload target's flags byte for the provider at `index`: bits
+    0-1, then 4-7, the index; bit 2 the provider's second style."""
+    return bytes([(index & 3) | ((index >> 2) << 4) | (4 if second_style else 0)])
+
+
+TOKEN = local_credential("namirial")
 
 # Header parsers.
 for body in samples("panjaya"):
@@ -83,18 +107,19 @@ for ev, body in events("namirial"):
     write("namirial_token", bytes([0]) + line(ev.get("rawQueryString", ""), "", "203.0.113.9", "", "", body))
 
 # Payloads.
-for p in PROVIDERS:
-    for body in samples(p):
+for i, p in enumerate(REGISTRY):
+    for body in samples(p["slug"]):
         write("json_strict", body)
-        write("payload", bytes([PROVIDERS.index(p)]) + body)
-    for _, body in events(p):
+        write("payload", pick(i) + body)
+        if len(p["styles"]) > 1:
+            write("payload", pick(i, second_style=True) + body)
+    for _, body in events(p["slug"]):
         write("json_strict", body)
-        write("payload", bytes([PROVIDERS.index(p)]) + body)
-for body in samples("syncso"):
-    write("payload", bytes([0x05]) + body)
-for p in sorted((ROOT / "samples" / "invalid").glob("*")):
-    write("json_strict", p.read_bytes())
-    write("payload", bytes([3]) + p.read_bytes())
+        write("payload", pick(i) + body)
+for f in sorted((ROOT / "samples" / "invalid").glob("*")):
+    write("json_strict", f.read_bytes())
+    for i in range(len(REGISTRY)):
+        write("payload", pick(i) + f.read_bytes())
 write("json_strict", b'{"a":1,"a":2}')
 write("json_strict", b"\xef\xbb\xbf{}")
 write("json_strict", b"[" * 65 + b"]" * 65)

@@ -6,6 +6,26 @@ with its 4xx, and quarantine-*.json events: authenticated deliveries that
 cannot be normalized, which a function with a quarantine queue keeps and
 answers 200.
 
+The providers, and what each needs, come from the library's registry as
+the CLI prints it (`hookgate providers --json`, read by scripts/registry.py),
+so a provider added to the library needs no edit here. For each provider:
+
+- valid events: samples/<slug>/<name>.json becomes <name>.json. The main
+  sample, samples/<slug>.json, becomes sample.json unless a file of
+  samples/<slug>/ holds the same bytes (its event then stands for it: that
+  is how the main sample's event gets its name, e.g. job-completed).
+- each signing style beyond the usual one: the main sample signed in that
+  style, <main sample's event name>-<style>.json; a style that needs a
+  setting (`requires`) env.json leaves at the template's default gives
+  invalid-<style>-style.json instead, which the function refuses.
+- invalid-wrong-method (405), invalid-unsigned (401), and
+  quarantine-not-json and quarantine-missing-fields (200, quarantined) for
+  every provider; invalid-wrong-credential (401) for a shared secret or
+  token; invalid-forged-body (401: the main sample with `"forged": true,`
+  added after its first `{`, delivered under the original's signature)
+  where the credential covers the body; invalid-stale-signature (401:
+  signed in 2001) where the signature carries a time.
+
 The signing is the hookgate CLI's (`hookgate event`), which uses the
 library's own signing code, so these files cannot drift from what the
 functions verify. Run from anywhere:
@@ -13,79 +33,105 @@ functions verify. Run from anywhere:
     python3 scripts/make-events.py
 
 It builds the CLI with cargo (or uses $HOOKGATE_CLI). The output is stable
-except Panjaya's signatures: ECDSA signing is randomised, so every run
-writes new (equally valid) ones.
+except ES256 signatures (Panjaya's): ECDSA signing is randomised, so every
+run writes new (equally valid) ones.
 
 The credentials are LOCAL TEST values, for env.json, `make run` and the test
-suite only: never configure a deployed function with them. The Panjaya key
-pair is the test pair in shared/tests/fixtures/panjaya/.
+suite only: never configure a deployed function with them. A shared secret
+is local-<slug>-secret, a token local-<slug>-token-0123456789 (tokens need 16
+characters), and a provider that signs with a private key gets the TEST-ONLY
+key pair in shared/tests/fixtures/panjaya/ (the private half for the CLI, the
+public half in env.json).
 
-sync.so signs a timestamp, and the functions refuse one older than
-SYNCSO_TOLERANCE_SECONDS (300 by default). A sample event is a fixed file
-with a fixed `t`, so env.json widens the window to ten years for the local
-syncso function; that is what lets a file signed once keep working. A
-deployed function must keep the default (or another few minutes): a wide
-window lets anyone who saw one delivery replay it for as long.
+A provider whose signature carries a time (sync.so) has its function refuse
+one older than its window (SYNCSO_TOLERANCE_SECONDS, 300 by default). A
+sample event is a fixed file with a fixed time, so env.json widens that
+window to ten years for the local function; that is what lets a file signed
+once keep working. A deployed function must keep the default (or another
+few minutes): a wide window lets anyone who saw one delivery replay it for
+as long.
 """
 
 import json
-import os
 import pathlib
+import re
 import subprocess
 import sys
 import tempfile
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
+import registry
 
-REDNER_SECRET = "local-redner-secret"
-SYNCSO_SECRET = "whsec_local_syncso_secret"
-NAMIRIAL_TOKEN = "local-namirial-token-0123456789"
-PANJAYA_PRIVATE_KEY = "shared/tests/fixtures/panjaya/TEST-ONLY-private-key.pem"
-PANJAYA_PUBLIC_KEY = "shared/tests/fixtures/panjaya/TEST-ONLY-public-key.pem"
+ROOT = registry.ROOT
+
+TEST_PRIVATE_KEY = "shared/tests/fixtures/panjaya/TEST-ONLY-private-key.pem"
+TEST_PUBLIC_KEY = "shared/tests/fixtures/panjaya/TEST-ONLY-public-key.pem"
+# A different credential of each shared kind, for invalid-wrong-credential
+# (a provider that signs with a key has none).
+WRONG = {"secret": "not-the-local-secret", "token": "not-the-local-token-0123456789"}
 # Ten years: see the module notes. Never in production.
-SYNCSO_TOLERANCE_SECONDS = 10 * 365 * 24 * 3600
-# 2025-11-23T12:34:56Z: the receipt time of every event, and sync.so's `t`.
+TEN_YEARS = 10 * 365 * 24 * 3600
+# 2025-11-23T12:34:56Z: the receipt time of every event, and the signed time.
 AT = 1763901296
+# 2001-09-09T01:46:40Z: outside even the local ten-year window.
+STALE = 1000000000
 # The queue `make run` creates; tests and `sam local invoke` override it.
 LOCAL_QUEUE = "http://127.0.0.1:9324/123456789012/hookgate-events"
 LOCAL_SQS = "http://127.0.0.1:9324"
 LOCAL_QUARANTINE = "http://127.0.0.1:9324/123456789012/hookgate-quarantine"
 
-CREDENTIALS = {
-    "redner": ["--secret", REDNER_SECRET],
-    "syncso": ["--secret", SYNCSO_SECRET, "--timestamp", str(AT)],
-    "panjaya": ["--key", PANJAYA_PRIVATE_KEY],
-    "namirial": ["--token", NAMIRIAL_TOKEN],
-}
-WRONG_CREDENTIALS = {
-    "redner": ["--secret", "not-the-local-secret"],
-    "syncso": ["--secret", "whsec_not_the_local_secret", "--timestamp", str(AT)],
-    "namirial": ["--token", "not-the-local-token-0123456789"],
-}
 
-# (provider, event file, payload, extra flags)
-VALID = [
-    ("redner", "job-created", "samples/redner/job-created.json", []),
-    ("redner", "job-processing", "samples/redner/job-processing.json", []),
-    ("redner", "job-completed", "samples/redner.json", []),
-    ("redner", "job-failed", "samples/redner/job-failed.json", []),
-    ("syncso", "generation-completed", "samples/syncso.json", []),
-    ("syncso", "generation-failed", "samples/syncso/generation-failed.json", []),
-    ("syncso", "batch-completed", "samples/syncso/batch-completed.json", []),
-    ("panjaya", "version-ready", "samples/panjaya/version-ready.json", []),
-    ("panjaya", "version-generated", "samples/panjaya.json", []),
-    ("panjaya", "asset-failed", "samples/panjaya/asset-failed.json", []),
-    ("namirial", "request-approved", "samples/namirial/request-approved.json", []),
-    ("namirial", "request-enrolled", "samples/namirial.json", []),
-    ("namirial", "legacy-issued", "samples/namirial/legacy-issued.json", ["--style", "header"]),
-]
-
-MAIN_SAMPLE = {p: f"samples/{p}.json" for p in CREDENTIALS}
+def local_credential(p):
+    """The local secret or token of provider p (None for a key)."""
+    kind, slug = p["credential"], p["slug"]
+    if kind == "secret":
+        return f"local-{slug}-secret"
+    if kind == "token":
+        return f"local-{slug}-token-0123456789"
+    if kind == "key":
+        return None
+    sys.exit(f"{slug}: unknown credential kind {kind!r}")
 
 
-def invalid_cases(provider, forged):
-    """(event file, expected status, payload, flags, credentials?) for one provider."""
-    sample = MAIN_SAMPLE[provider]
+def timestamp(p, t):
+    return ["--timestamp", str(t)] if p["signed_time"] else []
+
+
+def credential(p):
+    """The CLI flag and value of p's local credential."""
+    return [p["flag"], TEST_PRIVATE_KEY if p["credential"] == "key" else local_credential(p)]
+
+
+def signing(p):
+    """The CLI flags that sign as p with the local credentials."""
+    return credential(p) + timestamp(p, AT)
+
+
+def main_sample(p):
+    return f"samples/{p['slug']}.json"
+
+
+def valid_cases(p):
+    """(event file, payload, flags) for provider p's valid events."""
+    main = ROOT / main_sample(p)
+    main_name = None
+    cases = []
+    for f in sorted((ROOT / "samples" / p["slug"]).glob("*.json")):
+        cases.append((f.stem, str(f.relative_to(ROOT)), []))
+        if main_name is None and f.read_bytes() == main.read_bytes():
+            main_name = f.stem
+    if main_name is None:
+        main_name = "sample"
+        cases.append((main_name, main_sample(p), []))
+    for style in p["styles"][1:]:
+        if not style["requires"]:
+            cases.append((f"{main_name}-{style['name']}", main_sample(p),
+                          ["--style", style["name"]]))
+    return cases
+
+
+def invalid_cases(p, forged):
+    """(event file, expected status, payload, flags, credentials?) for provider p."""
+    sample = main_sample(p)
     cases = [
         ("invalid-wrong-method", 405, sample, ["--method", "GET"], True),
         ("invalid-unsigned", 401, sample, ["--unsigned"], False),
@@ -95,33 +141,28 @@ def invalid_cases(provider, forged):
          ["--content-type", "text/plain"], True),
         ("quarantine-missing-fields", 200, "samples/invalid/empty-object.json", [], True),
     ]
-    if provider in WRONG_CREDENTIALS:
-        cases.append(("invalid-wrong-credential", 401, sample, WRONG_CREDENTIALS[provider], False))
-    if provider != "namirial":
-        # A token does not cover the body, so only signed providers can
-        # detect a changed body.
+    if p["credential"] in WRONG:
+        cases.append(("invalid-wrong-credential", 401, sample,
+                      [p["flag"], WRONG[p["credential"]]] + timestamp(p, AT), False))
+    if p["covers_body"]:
+        # A token does not cover the body: only a signature detects a
+        # changed body.
         cases.append(("invalid-forged-body", 401, sample, ["--forge-body", forged], True))
-    if provider == "syncso":
-        # Signed in 2001: outside even the local ten-year window.
-        cases.append(
-            ("invalid-stale-signature", 401, sample,
-             ["--secret", SYNCSO_SECRET, "--timestamp", "1000000000"], False)
-        )
+    if p["signed_time"]:
+        cases.append(("invalid-stale-signature", 401, sample,
+                      credential(p) + timestamp(p, STALE), False))
+    for style in p["styles"][1:]:
+        if style["requires"]:
+            # Accepted only with a setting env.json leaves at its default.
+            cases.append((f"invalid-{style['name']}-style", 401, sample,
+                          ["--style", style["name"]], True))
     return cases
 
 
-def cli():
-    if os.environ.get("HOOKGATE_CLI"):
-        return os.environ["HOOKGATE_CLI"]
-    subprocess.run(["cargo", "build", "-q", "-p", "hookgate-cli"], cwd=ROOT, check=True)
-    target = os.environ.get("CARGO_TARGET_DIR", str(ROOT / "target"))
-    return str(pathlib.Path(target) / "debug" / "hookgate")
-
-
-def event(binary, provider, payload, flags, with_credentials=True):
-    args = [binary, "event", provider, payload, "--at", str(AT)]
+def event(binary, p, payload, flags, with_credentials=True):
+    args = [binary, "event", p["slug"], payload, "--at", str(AT)]
     if with_credentials:
-        args += CREDENTIALS[provider]
+        args += signing(p)
     args += flags
     out = subprocess.run(args, cwd=ROOT, check=True, capture_output=True, text=True)
     return json.loads(out.stdout)
@@ -139,64 +180,68 @@ def write(path, value):
     path.write_text(json.dumps(value, indent=2, ensure_ascii=False) + "\n")
 
 
-def env_json():
+def declared(template, logical_id):
+    """The variable names template.yaml's `logical_id` resource (and its
+    Globals) declares, read from the text: UPPER_CASE keys of its block."""
+    own = re.search(rf"(?ms)^  {logical_id}:\n.*?(?=^ {0,2}\S|\Z)", template)
+    if not own:
+        sys.exit(f"template.yaml has no {logical_id}")
+    globals_ = re.search(r"(?ms)^Globals:\n.*?(?=^\S|\Z)", template)
+    text = own.group(0) + (globals_.group(0) if globals_ else "")
+    return set(re.findall(r"(?m)^\s+([A-Z][A-Z0-9_]*):", text))
+
+
+def env_json(providers):
     # Every key is one the template declares for that function (SAM passes
     # only those; tests/tests/it/template.rs checks it). The secret ids are
     # blanked: SAM resolves the template's `!Ref <Secret>` to the logical id,
     # and a function given both a value and a secret id refuses to start.
-    common = {
-        "QUEUE_URL": LOCAL_QUEUE,
-        "QUARANTINE_QUEUE_URL": LOCAL_QUARANTINE,
-        "AWS_ENDPOINT_URL_SQS": LOCAL_SQS,
-    }
-    public_key = (ROOT / PANJAYA_PUBLIC_KEY).read_text()
-    return {
-        "RednerFunction": {
-            **common,
-            "REDNER_WEBHOOK_SECRETS": REDNER_SECRET,
-            "REDNER_WEBHOOK_SECRETS_SECRET_ID": "",
-        },
-        "SyncsoFunction": {
-            **common,
-            "SYNCSO_WEBHOOK_SECRETS": SYNCSO_SECRET,
-            "SYNCSO_TOLERANCE_SECONDS": str(SYNCSO_TOLERANCE_SECONDS),
-            "SYNCSO_WEBHOOK_SECRETS_SECRET_ID": "",
-            "SYNCSO_ACCEPT_UNTIMED": "false",
-        },
-        "PanjayaFunction": {
-            **common,
-            "PANJAYA_PUBLIC_KEYS": public_key,
-            "PANJAYA_PUBLIC_KEYS_SECRET_ID": "",
-        },
-        "NamirialFunction": {
-            **common,
-            "NAMIRIAL_TOKENS": NAMIRIAL_TOKEN,
-            "NAMIRIAL_TOKENS_SECRET_ID": "",
-        },
-    }
+    # Settings a signing style requires are left at the template's default.
+    template = (ROOT / "template.yaml").read_text()
+    config = {}
+    for p in providers:
+        if p["credential"] == "key":
+            value = (ROOT / TEST_PUBLIC_KEY).read_text()
+        else:
+            value = local_credential(p)
+        variables = {
+            "QUEUE_URL": LOCAL_QUEUE,
+            "QUARANTINE_QUEUE_URL": LOCAL_QUARANTINE,
+            "AWS_ENDPOINT_URL_SQS": LOCAL_SQS,
+            p["variable"]: value,
+        }
+        if p["signed_time"]:
+            variables[p["signed_time"]] = str(TEN_YEARS)
+        for var in p["secret_variables"]:
+            variables[f"{var}_SECRET_ID"] = ""
+        logical_id = registry.logical_id(p)
+        undeclared = set(variables) - declared(template, logical_id)
+        if undeclared:
+            sys.exit(f"template.yaml's {logical_id} does not declare {sorted(undeclared)}")
+        config[logical_id] = variables
+    return config
 
 
 def main():
-    binary = cli()
+    binary = registry.cli()
+    providers = registry.providers(binary)
     events = ROOT / "events"
     for old in events.glob("*/*.json"):
         old.unlink()
-    write(ROOT / "env.json", env_json())
-    for provider, name, payload, flags in VALID:
-        write(events / provider / f"{name}.json", event(binary, provider, payload, flags))
+    write(ROOT / "env.json", env_json(providers))
     with tempfile.TemporaryDirectory() as tmp:
-        for provider in CREDENTIALS:
-            # The provider's sample with one value changed after signing.
-            forged = pathlib.Path(tmp) / f"{provider}-forged.json"
-            text = (ROOT / MAIN_SAMPLE[provider]).read_text()
-            changed = (text.replace("a_7f3c", "a_0000").replace("1.20", "0.01")
-                       .replace("COMPLETED", "FAILED"))
-            if provider != "namirial" and changed == text:
-                sys.exit(f"{MAIN_SAMPLE[provider]}: nothing to change for the forged body")
-            forged.write_text(changed)
-            for name, _status, payload, flags, creds in invalid_cases(provider, str(forged)):
-                write(events / provider / f"{name}.json",
-                      event(binary, provider, payload, flags, creds))
+        for p in providers:
+            out = events / p["slug"]
+            for name, payload, flags in valid_cases(p):
+                write(out / f"{name}.json", event(binary, p, payload, flags))
+            # The main sample with a field added after signing.
+            text = (ROOT / main_sample(p)).read_text()
+            if "{" not in text:
+                sys.exit(f"{main_sample(p)}: not a JSON object")
+            forged = pathlib.Path(tmp) / f"{p['slug']}-forged.json"
+            forged.write_text(text.replace("{", '{"forged": true,', 1))
+            for name, _status, payload, flags, creds in invalid_cases(p, str(forged)):
+                write(out / f"{name}.json", event(binary, p, payload, flags, creds))
     count = len(list(events.glob("*/*.json")))
     print(f"wrote env.json and {count} events under events/", file=sys.stderr)
 

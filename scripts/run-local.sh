@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # `make run`: the whole stack on this machine. A local SQS server (moto)
-# with the events queue, its DLQ and the quarantine queue, the four functions served by `cargo
-# lambda watch` on 127.0.0.1 and configured from env.json, one signed sample
-# per provider sent with the hookgate CLI, the envelopes read back, then it
-# keeps serving until Ctrl-C, which stops everything it started.
+# with the events queue, its DLQ and the quarantine queue, every registered
+# provider's function (the CLI's `hookgate providers` lists them) served by
+# `cargo lambda watch` on 127.0.0.1 and configured from env.json, one signed
+# sample per provider sent with the hookgate CLI, the envelopes read back,
+# then it keeps serving until Ctrl-C, which stops everything it started.
 #
 # SQS_PORT (default 9324) and FUNCTIONS_PORT (default 9000) move the ports.
 set -euo pipefail
@@ -16,7 +17,6 @@ endpoint="http://127.0.0.1:$sqs_port"
 base="http://127.0.0.1:$fn_port/lambda-url"
 target_dir=${CARGO_TARGET_DIR:-$root/target}
 cli="$target_dir/debug/hookgate"
-providers=(redner syncso panjaya namirial)
 mkdir -p "$target_dir"
 log_dir="$target_dir/run-local"
 mkdir -p "$log_dir"
@@ -26,9 +26,6 @@ mkdir -p "$log_dir"
 eval "$("$py" scripts/local.py env)"
 export AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local
 export AWS_EC2_METADATA_DISABLED=true AWS_ENDPOINT_URL_SQS="$endpoint"
-# What the CLI signs Panjaya deliveries with: the private half of the test
-# key pair env.json configures.
-export PANJAYA_PRIVATE_KEY="$root/shared/tests/fixtures/panjaya/TEST-ONLY-private-key.pem"
 
 for port in "$sqs_port" "$fn_port"; do
   "$py" - "$port" <<'PY' || exit 1
@@ -65,6 +62,37 @@ trap 'exit 143' TERM
 
 echo "building the hookgate CLI..."
 cargo build -q -p hookgate-cli
+
+# The registered providers, in registry order, as the CLI lists them:
+# providers (slugs), key_vars (the CLI's private key variables),
+# shared_vars (the variables of shared secrets and tokens), extra_styles
+# ("<slug> <style> [<VAR>=<value> the function needs]" for each style
+# beyond the usual one), and example, a provider with a shared credential
+# (its flag in example_flag) for the hints below.
+registry=$("$cli" providers --json)
+shell=$("$py" - "$registry" <<'PY'
+import json, shlex, sys
+registry = json.loads(sys.argv[1])
+def array(name, values):
+    print(f"{name}=(" + " ".join(shlex.quote(v) for v in values) + ")")
+shared = [p for p in registry if p["credential"] in ("secret", "token")]
+array("providers", [p["slug"] for p in registry])
+array("key_vars", [p["private_key_variable"] for p in registry if p["private_key_variable"]])
+array("shared_vars", [p["variable"] for p in shared])
+array("extra_styles", [
+    " ".join([p["slug"], s["name"], *(f"{k}={v}" for k, v in (s["requires"] or {}).items())])
+    for p in registry for s in p["styles"][1:]
+])
+example = (shared or registry)[0]
+print(f"example={shlex.quote(example['slug'])} example_flag={shlex.quote(example['flag'])}")
+PY
+)
+eval "$shell"
+# What the CLI signs with for a provider that signs with a private key: the
+# private half of the TEST-ONLY key pair whose public half env.json configures.
+for var in "${key_vars[@]}"; do
+  export "$var=$root/shared/tests/fixtures/panjaya/TEST-ONLY-private-key.pem"
+done
 
 setsid "$root/.venv/bin/moto_server" -H 127.0.0.1 -p "$sqs_port" >"$log_dir/moto.log" 2>&1 &
 groups+=($!)
@@ -113,17 +141,44 @@ for p in "${providers[@]}"; do
     || echo "(refused: see $log_dir/functions.log)"
 done
 echo
-echo "--- what reached the queue (hookgate tail --max 4 --wait 5 --delete):"
-"$cli" tail --queue-url "$queue_url" --max 4 --wait 5 --delete
+echo "--- what reached the queue (hookgate tail --max ${#providers[@]} --wait 5 --delete):"
+"$cli" tail --queue-url "$queue_url" --max "${#providers[@]}" --wait 5 --delete
+
+# The hints below: each provider's URL; exports of the CLI's credentials;
+# per provider, a sample other than the one sent above, then each style
+# beyond the usual one; and the example provider's refusals, quarantine and
+# a sample event.
+urls=$(for p in "${providers[@]}"; do printf '  %-9s POST %s\n' "$p" "$base/$p/webhooks/$p"; done)
+exports="export"
+for var in "${shared_vars[@]}"; do exports+=" $var=$(printf '%q' "${!var}")"; done
+key_exports="export"
+for var in "${key_vars[@]}"; do key_exports+=" $var=$(printf '%q' "${!var}")"; done
+sends=$(
+  for p in "${providers[@]}"; do
+    for f in samples/"$p"/*.json; do
+      if [ -e "$f" ] && ! cmp -s "$f" "samples/$p.json"; then
+        echo "  hookgate send $p $f --url $base/$p/webhooks/$p"
+        break
+      fi
+    done
+  done
+  for entry in "${extra_styles[@]}"; do
+    read -r p style requires <<<"$entry"
+    line="  hookgate send $p samples/$p.json --style $style --url $base/$p/webhooks/$p"
+    if [ -n "$requires" ]; then line+="   # 401 unless the function has $requires"; fi
+    echo "$line"
+  done
+)
+example_event=
+for f in events/"$example"/*.json; do
+  case ${f##*/} in invalid-* | quarantine-*) ;; *) example_event=$f; break ;; esac
+done
 
 cat <<MSG
 
 hookgate is running locally; Ctrl-C stops everything.
 
-  redner    POST $base/redner/webhooks/redner
-  syncso    POST $base/syncso/webhooks/syncso
-  panjaya   POST $base/panjaya/webhooks/panjaya
-  namirial  POST $base/namirial/webhooks/namirial
+$urls
   queue     $queue_url
   DLQ       $dlq_url
   quarantine $quarantine_url
@@ -132,22 +187,17 @@ hookgate is running locally; Ctrl-C stops everything.
 The functions use env.json's local test credentials. Try it from another
 shell, in $root:
 
-  $(printf 'export REDNER_WEBHOOK_SECRETS=%q SYNCSO_WEBHOOK_SECRETS=%q NAMIRIAL_TOKENS=%q' \
-      "$REDNER_WEBHOOK_SECRETS" "$SYNCSO_WEBHOOK_SECRETS" "$NAMIRIAL_TOKENS")
-  $(printf 'export PANJAYA_PRIVATE_KEY=%q' "$PANJAYA_PRIVATE_KEY")
+  $exports
+  $key_exports
   export AWS_ENDPOINT_URL_SQS=$endpoint AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local
   $(printf 'alias hookgate=%q' "$cli")
 
-  hookgate send redner samples/redner/job-failed.json --url $base/redner/webhooks/redner
-  hookgate send syncso samples/syncso/batch-completed.json --url $base/syncso/webhooks/syncso
-  hookgate send syncso samples/syncso/generation-failed.json --url $base/syncso/webhooks/syncso
-  hookgate send panjaya samples/panjaya/asset-failed.json --url $base/panjaya/webhooks/panjaya
-  hookgate send namirial samples/namirial/legacy-issued.json --style header --url $base/namirial/webhooks/namirial
-  hookgate send redner samples/redner.json --secret wrong --url $base/redner/webhooks/redner   # 401
+$sends
+  hookgate send $example samples/$example.json $example_flag wrong --url $base/$example/webhooks/$example   # 401
   hookgate tail --queue-url $queue_url
-  hookgate send redner samples/invalid/empty-object.json --url $base/redner/webhooks/redner   # quarantined
+  hookgate send $example samples/invalid/empty-object.json --url $base/$example/webhooks/$example   # quarantined
   hookgate quarantine list --queue-url $quarantine_url
 
-  cargo lambda invoke redner -A 127.0.0.1 -P $fn_port --data-file events/redner/job-created.json
+  cargo lambda invoke $example -A 127.0.0.1 -P $fn_port --data-file $example_event
 MSG
 wait "${groups[1]}"
