@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """Writes the fuzz targets' seed inputs into fuzz/corpus/<target>/ from the
-repository's sample bodies (samples/) and signed API Gateway events
-(events/). Run once before the first fuzzing run; `make fuzz` keeps the
-corpus it grows. Input formats: fuzz/logic/src/input.rs and each target's
-doc comment. A `*` in a credential line stands for the valid credential.
+repository's sample bodies (samples/; for a provider without
+samples/<slug>.json, the sample its module gives the registry) and signed
+API Gateway events (events/). Run once before the first fuzzing run;
+`make fuzz` keeps the corpus it grows. Input formats:
+fuzz/logic/src/input.rs and each target's doc comment. A `*` in a
+credential line stands for the valid credential.
 
 The providers, in registry order, come from `hookgate providers --json`
 (scripts/registry.py: it builds the CLI with cargo, or uses $HOOKGATE_CLI);
@@ -29,9 +31,14 @@ def write(target, data):
 
 
 def samples(provider):
-    return [p.read_bytes() for p in sorted((ROOT / "samples" / provider).glob("*"))] + [
-        (ROOT / "samples" / f"{provider}.json").read_bytes()
-    ]
+    """The provider's sample bodies: samples/<slug>/*, then its main sample,
+    samples/<slug>.json or else the registry's sample."""
+    main = ROOT / "samples" / f"{provider}.json"
+    if main.exists():
+        main_body = main.read_bytes()
+    else:
+        main_body = next(p for p in REGISTRY if p["slug"] == provider)["sample"].encode()
+    return [p.read_bytes() for p in sorted((ROOT / "samples" / provider).glob("*"))] + [main_body]
 
 
 def events(provider):

@@ -4,7 +4,10 @@
 credentials below, plus invalid-*.json events that each function must refuse
 with its 4xx, and quarantine-*.json events: authenticated deliveries that
 cannot be normalized, which a function with a quarantine queue keeps and
-answers 200.
+answers 200. It also writes the provider lists of the JSON Schemas in
+schemas/ (envelope.schema.json and quarantine.schema.json): data.provider's
+enum, and the slugs in the `source` pattern (and in envelope's `type`
+pattern), in registry order.
 
 The providers, and what each needs, come from the library's registry as
 the CLI prints it (`hookgate providers --json`, read by scripts/registry.py),
@@ -13,7 +16,11 @@ so a provider added to the library needs no edit here. For each provider:
 - valid events: samples/<slug>/<name>.json becomes <name>.json. The main
   sample, samples/<slug>.json, becomes sample.json unless a file of
   samples/<slug>/ holds the same bytes (its event then stands for it: that
-  is how the main sample's event gets its name, e.g. job-completed).
+  is how the main sample's event gets its name, e.g. job-completed). A
+  provider needs no sample files: without samples/<slug>.json the main
+  sample is the one its module gives the registry (`sample`), used exactly
+  as a file would be (sample.json, the styles, the invalid events below);
+  nothing is written into samples/.
 - each signing style beyond the usual one: the main sample signed in that
   style, <main sample's event name>-<style>.json; a style that needs a
   setting (`requires`) env.json leaves at the template's default gives
@@ -106,13 +113,24 @@ def signing(p):
     return credential(p) + timestamp(p, AT)
 
 
-def main_sample(p):
-    return f"samples/{p['slug']}.json"
+def main_sample(p, tmp):
+    """The path of provider p's main sample: samples/<slug>.json, relative
+    to the repository, or else the registry's sample written into the
+    directory tmp."""
+    path = f"samples/{p['slug']}.json"
+    if (ROOT / path).exists():
+        return path
+    if not p.get("sample"):
+        sys.exit(f"{p['slug']}: no {path} and no sample in the registry")
+    written = pathlib.Path(tmp) / f"{p['slug']}-sample.json"
+    written.write_bytes(p["sample"].encode())
+    return str(written)
 
 
-def valid_cases(p):
-    """(event file, payload, flags) for provider p's valid events."""
-    main = ROOT / main_sample(p)
+def valid_cases(p, sample):
+    """(event file, payload, flags) for provider p's valid events; sample is
+    the main sample's path."""
+    main = ROOT / sample
     main_name = None
     cases = []
     for f in sorted((ROOT / "samples" / p["slug"]).glob("*.json")):
@@ -121,17 +139,17 @@ def valid_cases(p):
             main_name = f.stem
     if main_name is None:
         main_name = "sample"
-        cases.append((main_name, main_sample(p), []))
+        cases.append((main_name, sample, []))
     for style in p["styles"][1:]:
         if not style["requires"]:
-            cases.append((f"{main_name}-{style['name']}", main_sample(p),
+            cases.append((f"{main_name}-{style['name']}", sample,
                           ["--style", style["name"]]))
     return cases
 
 
-def invalid_cases(p, forged):
-    """(event file, expected status, payload, flags, credentials?) for provider p."""
-    sample = main_sample(p)
+def invalid_cases(p, sample, forged):
+    """(event file, expected status, payload, flags, credentials?) for
+    provider p; sample is the main sample's path."""
     cases = [
         ("invalid-wrong-method", 405, sample, ["--method", "GET"], True),
         ("invalid-unsigned", 401, sample, ["--unsigned"], False),
@@ -222,6 +240,53 @@ def env_json(providers):
     return config
 
 
+# The schemas' provider lists: (file, [(JSON path, value from the slugs)]).
+SCHEMAS = [
+    ("schemas/envelope.schema.json", [
+        (["properties", "source", "pattern"], lambda alt: f"^hookgate/({alt})$"),
+        (["properties", "type", "pattern"], lambda alt: f"^({alt})\\..+$"),
+        (["properties", "data", "properties", "provider", "enum"], None),
+    ]),
+    ("schemas/quarantine.schema.json", [
+        (["properties", "source", "pattern"], lambda alt: f"^hookgate/({alt})$"),
+        (["properties", "data", "properties", "provider", "enum"], None),
+    ]),
+]
+
+
+def write_schemas(providers):
+    """Sets the schemas' provider lists to the registry's slugs. Each value
+    is replaced where it stands in the text, so the files keep their
+    hand-made layout; the result must parse to the schema with just those
+    values changed."""
+    slugs = [p["slug"] for p in providers]
+    for slug in slugs:
+        if not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", slug):
+            sys.exit(f"{slug!r}: a slug the schemas' patterns cannot name as it is")
+    alt = "|".join(slugs)
+    for name, values in SCHEMAS:
+        path = ROOT / name
+        text = path.read_text()
+        schema = json.loads(text)
+        for keys, make in values:
+            parent = schema
+            for key in keys[:-1]:
+                parent = parent[key]
+            old, new = parent[keys[-1]], slugs if make is None else make(alt)
+            parent[keys[-1]] = new
+            if old == new:
+                continue
+            before = f"{json.dumps(keys[-1])}: {json.dumps(old, ensure_ascii=False)}"
+            after = f"{json.dumps(keys[-1])}: {json.dumps(new, ensure_ascii=False)}"
+            if text.count(before) != 1:
+                sys.exit(f"{name}: cannot find /{'/'.join(keys)} as `{before}` exactly once")
+            text = text.replace(before, after)
+        if json.loads(text) != schema:
+            sys.exit(f"{name}: rewriting the provider lists changed something else")
+        if text != path.read_text():
+            path.write_text(text)
+
+
 def main():
     binary = registry.cli()
     providers = registry.providers(binary)
@@ -229,21 +294,24 @@ def main():
     for old in events.glob("*/*.json"):
         old.unlink()
     write(ROOT / "env.json", env_json(providers))
+    write_schemas(providers)
     with tempfile.TemporaryDirectory() as tmp:
         for p in providers:
             out = events / p["slug"]
-            for name, payload, flags in valid_cases(p):
+            sample = main_sample(p, tmp)
+            for name, payload, flags in valid_cases(p, sample):
                 write(out / f"{name}.json", event(binary, p, payload, flags))
             # The main sample with a field added after signing.
-            text = (ROOT / main_sample(p)).read_text()
+            text = (ROOT / sample).read_text()
             if "{" not in text:
-                sys.exit(f"{main_sample(p)}: not a JSON object")
+                sys.exit(f"{sample}: not a JSON object")
             forged = pathlib.Path(tmp) / f"{p['slug']}-forged.json"
             forged.write_text(text.replace("{", '{"forged": true,', 1))
-            for name, _status, payload, flags, creds in invalid_cases(p, str(forged)):
+            for name, _status, payload, flags, creds in invalid_cases(p, sample, str(forged)):
                 write(out / f"{name}.json", event(binary, p, payload, flags, creds))
     count = len(list(events.glob("*/*.json")))
-    print(f"wrote env.json and {count} events under events/", file=sys.stderr)
+    print(f"wrote env.json, the schemas' provider lists and {count} events under events/",
+          file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -8,8 +8,10 @@ Each provider is a dict, in registry order: slug, name, credential
 function's credential variable), secret_variables (each may also be given
 as <VAR>_SECRET_ID), private_key_variable (or None), styles (the usual one
 first; each with name, about and requires: {VAR: value} or None),
-signed_time (None, or the variable of the freshness window) and
-covers_body."""
+signed_time (None, or the variable of the freshness window), covers_body,
+sample (the text of a valid delivery, from the provider's module: the main
+sample of a provider without samples/<slug>.json) and unusable_sample (a
+JSON body that cannot be normalized)."""
 
 import json
 import os

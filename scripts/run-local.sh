@@ -68,11 +68,18 @@ cargo build -q -p hookgate-cli
 # shared_vars (the variables of shared secrets and tokens), extra_styles
 # ("<slug> <style> [<VAR>=<value> the function needs]" for each style
 # beyond the usual one), and example, a provider with a shared credential
-# (its flag in example_flag) for the hints below.
+# (its flag in example_flag) for the hints below. A provider without
+# samples/<slug>.json gets the sample its module gives the registry written
+# to $log_dir/samples/<slug>.json (sample_of below names the file to send).
 registry=$("$cli" providers --json)
-shell=$("$py" - "$registry" <<'PY'
-import json, shlex, sys
+shell=$("$py" - "$registry" "$log_dir" <<'PY'
+import json, os, shlex, sys
 registry = json.loads(sys.argv[1])
+for p in registry:
+    if not os.path.exists(f"samples/{p['slug']}.json"):
+        os.makedirs(f"{sys.argv[2]}/samples", exist_ok=True)
+        with open(f"{sys.argv[2]}/samples/{p['slug']}.json", "w") as f:
+            f.write(p["sample"])
 def array(name, values):
     print(f"{name}=(" + " ".join(shlex.quote(v) for v in values) + ")")
 shared = [p for p in registry if p["credential"] in ("secret", "token")]
@@ -88,6 +95,10 @@ print(f"example={shlex.quote(example['slug'])} example_flag={shlex.quote(example
 PY
 )
 eval "$shell"
+# The main sample of provider $1: samples/<slug>.json, else the registry's.
+sample_of() {
+  if [ -e "samples/$1.json" ]; then echo "samples/$1.json"; else echo "$log_dir/samples/$1.json"; fi
+}
 # What the CLI signs with for a provider that signs with a private key: the
 # private half of the TEST-ONLY key pair whose public half env.json configures.
 for var in "${key_vars[@]}"; do
@@ -137,7 +148,7 @@ echo
 echo "--- one signed sample per provider (hookgate send):"
 for p in "${providers[@]}"; do
   printf '%-9s ' "$p"
-  "$cli" send "$p" "samples/$p.json" --url "$base/$p/webhooks/$p" --timeout 120 | paste -sd' ' \
+  "$cli" send "$p" "$(sample_of "$p")" --url "$base/$p/webhooks/$p" --timeout 120 | paste -sd' ' \
     || echo "(refused: see $log_dir/functions.log)"
 done
 echo
@@ -156,7 +167,7 @@ for var in "${key_vars[@]}"; do key_exports+=" $var=$(printf '%q' "${!var}")"; d
 sends=$(
   for p in "${providers[@]}"; do
     for f in samples/"$p"/*.json; do
-      if [ -e "$f" ] && ! cmp -s "$f" "samples/$p.json"; then
+      if [ -e "$f" ] && ! cmp -s "$f" "$(sample_of "$p")"; then
         echo "  hookgate send $p $f --url $base/$p/webhooks/$p"
         break
       fi
@@ -164,7 +175,7 @@ sends=$(
   done
   for entry in "${extra_styles[@]}"; do
     read -r p style requires <<<"$entry"
-    line="  hookgate send $p samples/$p.json --style $style --url $base/$p/webhooks/$p"
+    line="  hookgate send $p $(sample_of "$p") --style $style --url $base/$p/webhooks/$p"
     if [ -n "$requires" ]; then line+="   # 401 unless the function has $requires"; fi
     echo "$line"
   done
@@ -193,7 +204,7 @@ shell, in $root:
   $(printf 'alias hookgate=%q' "$cli")
 
 $sends
-  hookgate send $example samples/$example.json $example_flag wrong --url $base/$example/webhooks/$example   # 401
+  hookgate send $example $(sample_of "$example") $example_flag wrong --url $base/$example/webhooks/$example   # 401
   hookgate tail --queue-url $queue_url
   hookgate send $example samples/invalid/empty-object.json --url $base/$example/webhooks/$example   # quarantined
   hookgate quarantine list --queue-url $quarantine_url
