@@ -6,7 +6,8 @@ SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
 VENV := .venv
 PY := $(VENV)/bin/python
-FUNCTIONS := panjaya syncso namirial redner
+# One function crate per registered provider, each under functions/<slug>.
+FUNCTIONS := $(sort $(notdir $(wildcard functions/*)))
 CARGO ?= cargo
 LAMBDA_TARGET := aarch64-unknown-linux-gnu
 LAMBDA_DIR := $(or $(CARGO_TARGET_DIR),target)/lambda

@@ -13,25 +13,24 @@
 //! and puts the numbers in its table).
 
 // A benchmark is test code: a failed setup should stop it loudly.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 use std::collections::HashMap;
 use std::hint::black_box;
 use std::sync::Arc;
 use std::time::Duration;
 
-use aws_lc_rs::encoding::AsDer;
-use aws_lc_rs::rand::SystemRandom;
-use aws_lc_rs::signature::{ECDSA_P256_SHA256_ASN1_SIGNING, EcdsaKeyPair, KeyPair};
 use chrono::{DateTime, Utc};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use hookgate::MemorySink;
 use hookgate::apigw::HttpApiRequest;
 use hookgate::envelope::event_id;
 use hookgate::json::parse_strict;
-use hookgate::providers::{Namirial, Panjaya, Provider, Redner, Syncso};
-use hookgate::verify::Inbound;
-use hookgate::verify::hmac::sign;
-use hookgate::{Config, Gate, MemorySink};
+use hookgate::providers::{
+    Credential, CredentialKind, Namirial, Panjaya, Provider, REGISTRY, Redner, Registered, Syncso,
+};
+use hookgate::verify::es256::SigningKey;
+use hookgate::verify::{Inbound, Secret, Signed};
 
 const SIZES: [(&str, usize); 2] = [("1KiB", 1024), ("64KiB", 64 * 1024)];
 const HMAC_SECRET: &str = "whsec_bench_secret_0123456789abcdef";
@@ -52,25 +51,21 @@ fn body(sample: &str, len: usize) -> Vec<u8> {
     out
 }
 
-fn sample(provider: &str) -> String {
-    let path = format!("{}/../samples/{provider}.json", env!("CARGO_MANIFEST_DIR"));
-    std::fs::read_to_string(path).unwrap()
-}
-
 /// An API Gateway payload-2.0 event, as lambda_http receives it.
-fn request(
-    provider: &str,
-    query: &str,
-    headers: &[(&str, String)],
-    body: &[u8],
-) -> lambda_http::Request {
+fn request(provider: &str, signed: &Signed, body: &[u8]) -> lambda_http::Request {
     let mut h = vec![("content-type".to_owned(), "application/json".to_owned())];
-    h.extend(headers.iter().map(|(k, v)| ((*k).to_owned(), v.clone())));
+    h.extend(
+        signed
+            .headers
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), v.clone())),
+    );
+    let query = signed.query_string().unwrap_or_default();
     HttpApiRequest {
         method: "POST",
         path: &format!("/webhooks/{provider}"),
         headers: &h,
-        query,
+        query: &query,
         body,
         base64: false,
         source_ip: Some("203.0.113.9"),
@@ -85,120 +80,67 @@ fn now() -> DateTime<Utc> {
     DateTime::from_timestamp(1_763_901_297, 0).unwrap()
 }
 
-fn gate<P: Provider>(vars: &[(&str, &str)]) -> Gate<P, MemorySink> {
-    let mut src: HashMap<&str, &str> = vars.iter().copied().collect();
-    src.insert("QUEUE_URL", QUEUE_URL);
-    Gate::new(
-        Config::<P>::from_source(&src).unwrap(),
-        MemorySink::default(),
-    )
-    .with_clock(Arc::new(now))
-}
-
-/// A signing key pair for Panjaya's ES256.
-fn es256_pair() -> (EcdsaKeyPair, String) {
-    let pair = EcdsaKeyPair::generate(&ECDSA_P256_SHA256_ASN1_SIGNING).unwrap();
-    let spki = pair.public_key().as_der().unwrap().as_ref().to_vec();
-    let pem = pem_rfc7468::encode_string("PUBLIC KEY", pem_rfc7468::LineEnding::LF, &spki).unwrap();
-    (pair, pem)
-}
-
-/// One provider's signed request for `body`.
-struct Signed {
-    query: String,
-    headers: Vec<(&'static str, String)>,
-}
-
-fn redner_signed(body: &[u8]) -> Signed {
-    Signed {
-        query: String::new(),
-        headers: vec![(
-            "x-redner-signature",
-            format!(
-                "sha256={}",
-                hex::encode(sign(HMAC_SECRET.as_bytes(), &[body]))
-            ),
-        )],
+/// The bench's credential for a sender holding `kind`.
+fn credential(kind: CredentialKind) -> Credential {
+    match kind {
+        CredentialKind::Secret => Credential::Shared(Secret::new(HMAC_SECRET.as_bytes())),
+        CredentialKind::Token => Credential::Shared(Secret::new(TOKEN.as_bytes())),
+        CredentialKind::PrivateKey => {
+            Credential::PrivateKey(Arc::new(SigningKey::generate().unwrap()))
+        }
     }
 }
 
-fn syncso_signed(body: &[u8]) -> Signed {
-    let value = hookgate::verify::TimestampedScheme::header_value(
-        HMAC_SECRET.as_bytes(),
-        now().timestamp(),
-        body,
-    );
-    Signed {
-        query: String::new(),
-        headers: vec![("sync-signature", value)],
-    }
+/// `body` signed as `r`'s sender signs it with `credential`, in its usual
+/// style.
+fn signed(r: &Registered, credential: &Credential, body: &[u8]) -> Signed {
+    r.sign_as(credential, None, body, now().timestamp())
+        .unwrap()
 }
 
-fn namirial_signed() -> Signed {
-    Signed {
-        query: format!("token={TOKEN}"),
-        headers: Vec::new(),
-    }
-}
-
-fn panjaya_signed(pair: &EcdsaKeyPair, body: &[u8]) -> Signed {
-    let sig = pair.sign(&SystemRandom::new(), body).unwrap();
-    Signed {
-        query: String::new(),
-        headers: vec![
-            ("x-signature", hex::encode(sig.as_ref())),
-            ("x-signature-algorithm", "ES256".into()),
-        ],
-    }
-}
-
-fn bench_gate<P: Provider>(
-    c: &mut Criterion,
-    gate: &Gate<P, MemorySink>,
-    sign: &dyn Fn(&[u8]) -> Signed,
-) {
-    let mut g = c.benchmark_group(format!("pipeline/{}", P::SLUG));
-    let sample = sample(P::SLUG);
-    for (name, len) in SIZES {
-        let msg = body(&sample, len);
-        let signed = sign(&msg);
-        let req = request(P::SLUG, &signed.query, &signed.headers, &msg);
-        // Only worth timing if the request passes.
-        let prepared = gate.prepare(&req).unwrap();
-        assert!(prepared.message.body.len() > len);
-        g.throughput(Throughput::Bytes(len as u64));
-        g.bench_with_input(BenchmarkId::from_parameter(name), &req, |b, req| {
-            b.iter(|| gate.prepare(black_box(req)).unwrap().message.body.len())
-        });
-    }
-    g.finish();
-}
-
+/// Every registered provider's whole pipeline.
 fn pipeline(c: &mut Criterion) {
-    let redner = gate::<Redner>(&[("REDNER_WEBHOOK_SECRETS", HMAC_SECRET)]);
-    bench_gate(c, &redner, &redner_signed);
-    let syncso = gate::<Syncso>(&[("SYNCSO_WEBHOOK_SECRETS", HMAC_SECRET)]);
-    bench_gate(c, &syncso, &syncso_signed);
-    let namirial = gate::<Namirial>(&[("NAMIRIAL_TOKENS", TOKEN)]);
-    bench_gate(c, &namirial, &|_| namirial_signed());
-    let (pair, pem) = es256_pair();
-    let panjaya = gate::<Panjaya>(&[("PANJAYA_PUBLIC_KEYS", &pem)]);
-    bench_gate(c, &panjaya, &|b| panjaya_signed(&pair, b));
+    for r in REGISTRY.iter() {
+        let credential = credential(r.sender.credential);
+        let src: HashMap<String, String> = HashMap::from([
+            ("QUEUE_URL".to_owned(), QUEUE_URL.to_owned()),
+            (
+                r.credential_var().to_owned(),
+                credential.configured_as().unwrap(),
+            ),
+        ]);
+        let gate = (r.gate)(&src, MemorySink::default(), Arc::new(now)).unwrap();
+        let mut g = c.benchmark_group(format!("pipeline/{}", r.slug));
+        let sample = r.sender.sample.valid(1);
+        for (name, len) in SIZES {
+            let msg = body(&sample, len);
+            let req = request(r.slug, &signed(r, &credential, &msg), &msg);
+            // Only worth timing if the request passes.
+            let prepared = gate.prepare(&req).unwrap();
+            assert!(prepared.message.body.len() > len);
+            g.throughput(Throughput::Bytes(len as u64));
+            g.bench_with_input(BenchmarkId::from_parameter(name), &req, |b, req| {
+                b.iter(|| gate.prepare(black_box(req)).unwrap().message.body.len())
+            });
+        }
+        g.finish();
+    }
 }
 
 /// Verification alone, through each provider's configured scheme.
-fn bench_scheme<P: Provider>(
-    c: &mut Criterion,
-    name: &str,
-    provider: &P,
-    sign: &dyn Fn(&[u8]) -> Signed,
-) {
+fn bench_scheme<P: Provider>(c: &mut Criterion, name: &str) {
+    let cred = credential(P::SENDER.credential);
+    let src = HashMap::from([(
+        P::SECRET_VARS[0].name.to_owned(),
+        cred.configured_as().unwrap(),
+    )]);
+    let provider = P::from_source(&src).unwrap();
     let mut g = c.benchmark_group(format!("scheme/{name}"));
-    let sample = sample(P::SLUG);
+    let sample = P::SENDER.sample.valid(1);
     for (size, len) in SIZES {
         let msg = body(&sample, len);
-        let signed = sign(&msg);
-        let req = request(P::SLUG, &signed.query, &signed.headers, &msg);
+        let signed = P::sign(&cred, &P::SENDER.styles[0], &msg, now().timestamp()).unwrap();
+        let req = request(P::SLUG, &signed, &msg);
         let inbound = Inbound {
             headers: req.headers(),
             query: req.uri().query(),
@@ -221,31 +163,20 @@ fn bench_scheme<P: Provider>(
     g.finish();
 }
 
+/// One provider per scheme.
 fn schemes(c: &mut Criterion) {
-    let vars = |k: &'static str, v: &str| -> HashMap<&'static str, String> {
-        HashMap::from([(k, v.to_owned())])
-    };
-    let src = |m: &HashMap<&'static str, String>| -> HashMap<String, String> {
-        m.iter()
-            .map(|(k, v)| ((*k).to_owned(), v.clone()))
-            .collect()
-    };
-    let redner = Redner::from_source(&src(&vars("REDNER_WEBHOOK_SECRETS", HMAC_SECRET))).unwrap();
-    bench_scheme(c, "hmac-sha256", &redner, &redner_signed);
-    let syncso = Syncso::from_source(&src(&vars("SYNCSO_WEBHOOK_SECRETS", HMAC_SECRET))).unwrap();
-    bench_scheme(c, "hmac-sha256-timestamped", &syncso, &syncso_signed);
-    let namirial = Namirial::from_source(&src(&vars("NAMIRIAL_TOKENS", TOKEN))).unwrap();
-    bench_scheme(c, "token", &namirial, &|_| namirial_signed());
-    let (pair, pem) = es256_pair();
-    let panjaya = Panjaya::from_source(&src(&vars("PANJAYA_PUBLIC_KEYS", &pem))).unwrap();
-    bench_scheme(c, "es256", &panjaya, &|b| panjaya_signed(&pair, b));
+    bench_scheme::<Redner>(c, "hmac-sha256");
+    bench_scheme::<Syncso>(c, "hmac-sha256-timestamped");
+    bench_scheme::<Namirial>(c, "token");
+    bench_scheme::<Panjaya>(c, "es256");
 }
 
 /// The Redner 1 KiB pipeline step by step, to see where the time goes.
 fn stages(c: &mut Criterion) {
-    let msg = body(&sample("redner"), 1024);
-    let signed = redner_signed(&msg);
-    let req = request("redner", "", &signed.headers, &msg);
+    let redner = hookgate::providers::registered("redner").unwrap();
+    let msg = body(&redner.sender.sample.valid(1), 1024);
+    let cred = credential(redner.sender.credential);
+    let req = request("redner", &signed(redner, &cred, &msg), &msg);
     let provider = Redner::from_source(&HashMap::from([(
         "REDNER_WEBHOOK_SECRETS".to_owned(),
         HMAC_SECRET.to_owned(),

@@ -349,8 +349,8 @@ async fn deliver(caller: &Caller, n: u64) -> Outcome {
 async fn start_callers(plan: &Plan, queues: &[String], endpoint: &str) -> Vec<Caller> {
     let timeout = plan.sqs_timeout.as_millis().to_string();
     let mut starting = JoinSet::new();
-    for (i, queue) in queues.iter().enumerate() {
-        let provider = Provider::ALL[i % Provider::ALL.len()];
+    let providers: Vec<Provider> = Provider::all().collect();
+    for (queue, provider) in queues.iter().zip(providers.iter().copied().cycle()) {
         let (queue, endpoint, timeout) = (queue.clone(), endpoint.to_owned(), timeout.clone());
         starting.spawn(async move {
             let mut env = provider.env();

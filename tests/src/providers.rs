@@ -1,100 +1,135 @@
-//! The four providers as a caller sees them: how each one's function is
-//! configured, how it authenticates a delivery, and a valid delivery that can
-//! be made unique (for load runs, where every delivery needs its own id).
+//! The registered providers as a caller sees them: how each one's function
+//! is configured, how its sender authenticates a delivery, and a valid
+//! delivery that can be made unique (for load runs, where every delivery
+//! needs its own id).
+//!
+//! Nothing here names a provider: each one's sender, samples and credential
+//! variable come from its module in the library, through the registry, so
+//! every test written over [`Provider::all`] covers a new provider too.
 
-use aws_lc_rs::rand::SystemRandom;
-use aws_lc_rs::signature::{ECDSA_P256_SHA256_ASN1_SIGNING, EcdsaKeyPair};
-use hookgate::verify::TimestampedScheme;
-use hookgate::verify::hmac::sign;
+use std::future::Future;
+
+use hookgate::providers::{Credential, CredentialKind, REGISTRY, Registered};
+use hookgate::verify::es256::test_key;
+use hookgate::verify::{Secret, Signed};
 
 use crate::apigw::Event;
 
-/// Panjaya's repository test key pair (never a production key).
-pub const PANJAYA_PRIVATE: &str =
-    include_str!("../../shared/tests/fixtures/panjaya/TEST-ONLY-private-key.pem");
-/// The public half, as `PANJAYA_PUBLIC_KEYS` takes it.
-pub const PANJAYA_PUBLIC: &str =
-    include_str!("../../shared/tests/fixtures/panjaya/TEST-ONLY-public-key.pem");
+/// The shared secrets a test function holds, old and current, and the
+/// current one, which the harness signs with.
+const SECRETS: (&str, &str) = ("whsec_previous,whsec_current", "whsec_current");
+/// The same for tokens.
+const TOKENS: (&str, &str) = (
+    "old-token-0123456789,new-token-abcdefghij",
+    "new-token-abcdefghij",
+);
 
-/// One provider's function.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Provider {
-    /// ES256 over the body, `X-Signature`.
-    Panjaya,
-    /// Timestamped HMAC, `Sync-Signature`.
-    Syncso,
-    /// A shared token in the query string.
-    Namirial,
-    /// HMAC over the body, `X-Redner-Signature`.
-    Redner,
+/// One registered provider's function.
+#[derive(Debug, Clone, Copy)]
+pub struct Provider(&'static Registered);
+
+impl PartialEq for Provider {
+    fn eq(&self, other: &Self) -> bool {
+        self.slug() == other.slug()
+    }
 }
 
+impl Eq for Provider {}
+
 impl Provider {
-    /// All four, in a fixed order.
-    pub const ALL: [Self; 4] = [Self::Panjaya, Self::Syncso, Self::Namirial, Self::Redner];
-
-    /// The slug: binary name, `source` suffix, id prefix.
-    pub fn slug(self) -> &'static str {
-        match self {
-            Self::Panjaya => "panjaya",
-            Self::Syncso => "syncso",
-            Self::Namirial => "namirial",
-            Self::Redner => "redner",
-        }
-    }
-
-    /// The variables that configure its credentials.
-    pub fn env(self) -> Vec<(&'static str, &'static str)> {
-        match self {
-            Self::Panjaya => vec![("PANJAYA_PUBLIC_KEYS", PANJAYA_PUBLIC)],
-            Self::Syncso => vec![("SYNCSO_WEBHOOK_SECRETS", "whsec_old,whsec_current")],
-            Self::Namirial => vec![(
-                "NAMIRIAL_TOKENS",
-                "old-token-0123456789,new-token-abcdefghij",
-            )],
-            Self::Redner => vec![("REDNER_WEBHOOK_SECRETS", "whsec_previous,whsec_current")],
-        }
-    }
-
-    /// The header that carries the credential (`None`: the query string does).
-    pub fn credential_header(self) -> Option<&'static str> {
-        match self {
-            Self::Panjaya => Some("x-signature"),
-            Self::Syncso => Some("sync-signature"),
-            Self::Namirial => None,
-            Self::Redner => Some("x-redner-signature"),
-        }
-    }
-
-    /// The credential for `body`, as the provider makes it with the secrets
-    /// of [`Provider::env`]: a header value, or for Namirial the query string.
-    pub fn credential(self, body: &[u8]) -> String {
-        self.credential_with(body, b"whsec_current", "new-token-abcdefghij")
-    }
-
-    /// Like [`Provider::credential`], with another HMAC secret and token
-    /// (Panjaya always signs with the repository's test key).
-    pub fn credential_with(self, body: &[u8], secret: &[u8], token: &str) -> String {
-        match self {
-            Self::Panjaya => hex::encode(panjaya_sign(body)),
-            Self::Syncso => {
-                TimestampedScheme::header_value(secret, chrono::Utc::now().timestamp(), body)
-            }
-            Self::Namirial => format!("token={token}"),
-            Self::Redner => format!("sha256={}", hex::encode(sign(secret, &[body]))),
-        }
+    /// Every registered provider, in registry order.
+    pub fn all() -> impl Iterator<Item = Self> {
+        REGISTRY.iter().map(Self)
     }
 
     /// The provider whose slug is `slug`.
     pub fn from_slug(slug: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|p| p.slug() == slug)
+        hookgate::providers::registered(slug).map(Self)
+    }
+
+    /// The provider `slug`, for a test about that provider alone.
+    pub fn named(slug: &str) -> Self {
+        Self::from_slug(slug).unwrap_or_else(|| panic!("no provider {slug:?}"))
+    }
+
+    /// The slug: binary name, `source` suffix, id prefix.
+    pub fn slug(self) -> &'static str {
+        self.0.slug
+    }
+
+    /// The library's description of it.
+    pub fn registered(self) -> &'static Registered {
+        self.0
+    }
+
+    /// What its sender holds.
+    pub fn credential_kind(self) -> CredentialKind {
+        self.0.sender.credential
+    }
+
+    /// The variables that configure its credentials: two, for a rotation,
+    /// of which the harness signs with the second.
+    pub fn env(self) -> Vec<(&'static str, &'static str)> {
+        let value = match self.credential_kind() {
+            CredentialKind::Secret => SECRETS.0,
+            CredentialKind::Token => TOKENS.0,
+            CredentialKind::PrivateKey => test_key::PUBLIC_PEM,
+        };
+        vec![(self.0.credential_var(), value)]
+    }
+
+    /// The credential its sender holds, matching [`Provider::env`].
+    pub fn sender_credential(self) -> Credential {
+        match self.credential_kind() {
+            CredentialKind::Secret => Credential::Shared(Secret::new(SECRETS.1.as_bytes())),
+            CredentialKind::Token => Credential::Shared(Secret::new(TOKENS.1.as_bytes())),
+            CredentialKind::PrivateKey => Credential::PrivateKey(test_key::signing_key()),
+        }
+    }
+
+    /// What its sender adds to `body`, signed now, with `credential`.
+    pub fn sign_with(self, credential: &Credential, body: &[u8]) -> Signed {
+        self.0
+            .sign_as(credential, None, body, chrono::Utc::now().timestamp())
+            .expect("the harness signs as the provider does")
+    }
+
+    /// The header that carries the credential (`None`: the query string does).
+    pub fn credential_header(self) -> Option<&'static str> {
+        self.sign_with(&self.sender_credential(), b"{}")
+            .headers
+            .first()
+            .map(|(name, _)| *name)
+    }
+
+    /// The credential for `body`, as the provider makes it with the secrets
+    /// of [`Provider::env`]: a header value, or the query string.
+    pub fn credential(self, body: &[u8]) -> String {
+        self.credential_with(&self.sender_credential(), body)
+    }
+
+    /// Like [`Provider::credential`], with another credential.
+    pub fn credential_with(self, credential: &Credential, body: &[u8]) -> String {
+        let signed = self.sign_with(credential, body);
+        match (signed.headers.first(), signed.query_string()) {
+            (Some((_, value)), _) => value.clone(),
+            (None, Some(query)) => query,
+            (None, None) => String::new(),
+        }
     }
 
     /// An authenticated POST of `body`.
     pub fn signed(self, body: impl Into<Vec<u8>>) -> Event {
         let body = body.into();
-        let credential = self.credential(&body);
-        self.with_credential(body, &credential)
+        let signed = self.sign_with(&self.sender_credential(), &body);
+        let mut event = Event::post(self.slug(), body);
+        for (name, value) in &signed.headers {
+            event = event.header(name, value);
+        }
+        match signed.query_string() {
+            Some(query) => event.query(&query),
+            None => event,
+        }
     }
 
     /// A POST of `body` carrying `credential` (made for any body).
@@ -113,67 +148,39 @@ impl Provider {
 
     /// A valid delivery; `n` makes it (and so its event id) unique.
     pub fn sample(self, n: u64) -> String {
-        match self {
-            Self::Panjaya => format!(
-                r#"{{"event":"version_ready","asset_id":"asset_{n}","version_id":"ver_{n}","version_locale":"es-ES"}}"#
-            ),
-            Self::Syncso => format!(
-                r#"{{"id":"gen_{n}","status":"COMPLETED","createdAt":"2025-11-23T12:30:00Z","model":"lipsync-2","input":[{{"type":"video","url":"https://example.com/v.mp4"}}],"outputUrl":"https://example.com/out.mp4","error":null}}"#
-            ),
-            Self::Namirial => format!(
-                r#"{{"event_type":"REQUEST_ENROLLED","sent_at":"20251123123456","request":{{"status":"ISSUED","profile":"PFnubeQAFCiudadano","registration_authority":152,"pk":{n}}}}}"#
-            ),
-            Self::Redner => format!(
-                r#"{{"event":"job.completed","timestamp":"2025-11-23T12:34:56Z","data":{{"jobId":"job_{n}","status":"merged","apiProduct":"dub"}}}}"#
-            ),
-        }
+        self.0.sender.sample.valid(n)
     }
 
     /// A valid delivery carrying `text` (JSON string content, escapes
-    /// included, written into the body as is) in a free-text field and in
-    /// the resource id where that is a string.
+    /// included, written into the body as is) in a free-text field.
     pub fn with_text(self, text: &str) -> String {
-        match self {
-            Self::Panjaya => format!(
-                r#"{{"event":"version_ready","asset_id":"asset_{text}","version_id":"ver_1","version_locale":"{text}"}}"#
-            ),
-            Self::Syncso => format!(
-                r#"{{"id":"gen_{text}","status":"COMPLETED","createdAt":"2025-11-23T12:30:00Z","model":"{text}","input":[{{"type":"video","url":"https://example.com/v.mp4"}}],"outputUrl":"https://example.com/out.mp4"}}"#
-            ),
-            Self::Namirial => format!(
-                r#"{{"event_type":"REQUEST_ENROLLED","sent_at":"20251123123456","request":{{"status":"ISSUED","profile":"{text}","registration_authority":152,"pk":40213}}}}"#
-            ),
-            Self::Redner => format!(
-                r#"{{"event":"job.completed","timestamp":"2025-11-23T12:34:56Z","data":{{"jobId":"job_{text}","status":"merged","apiProduct":"{text}"}}}}"#
-            ),
-        }
+        self.0.sender.sample.with_text(1, text)
     }
 
-    /// The sample with its resource id of the wrong type: valid JSON that
-    /// cannot be normalized (a 422, or quarantined).
+    /// Valid JSON with its resource id of the wrong type: authenticated but
+    /// unusable (a 422, or quarantined).
     pub fn wrong_type(self) -> &'static str {
-        match self {
-            Self::Panjaya => r#"{"event":"version_ready","asset_id":42,"version_id":"ver_1"}"#,
-            Self::Syncso => r#"{"id":7,"status":"COMPLETED"}"#,
-            Self::Namirial => {
-                r#"{"event_type":"REQUEST_ENROLLED","sent_at":"20251123123456","request":{"status":"ISSUED","pk":[40213]}}"#
-            }
-            Self::Redner => {
-                r#"{"event":"job.completed","timestamp":"2025-11-23T12:34:56Z","data":{"jobId":12,"status":"merged"}}"#
-            }
-        }
+        self.0.sender.sample.unusable
     }
 }
 
-fn panjaya_sign(body: &[u8]) -> Vec<u8> {
-    use std::sync::LazyLock;
-    static KEY: LazyLock<EcdsaKeyPair> = LazyLock::new(|| {
-        let (label, der) = pem_rfc7468::decode_vec(PANJAYA_PRIVATE.as_bytes()).expect("PEM");
-        assert_eq!(label, "PRIVATE KEY");
-        EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, &der).expect("PKCS#8 P-256 key")
-    });
-    KEY.sign(&SystemRandom::new(), body)
-        .expect("sign")
-        .as_ref()
-        .to_vec()
+/// Runs `check` for every registered provider, all at once; a failure is
+/// the failing provider's panic.
+pub async fn each<F, Fut>(check: F)
+where
+    F: Fn(Provider) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let mut set = tokio::task::JoinSet::new();
+    for p in Provider::all() {
+        set.spawn(check(p));
+    }
+    while let Some(done) = set.join_next().await {
+        if let Err(e) = done {
+            match e.try_into_panic() {
+                Ok(panic) => std::panic::resume_unwind(panic),
+                Err(e) => panic!("a provider's check did not finish: {e}"),
+            }
+        }
+    }
 }

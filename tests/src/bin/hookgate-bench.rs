@@ -44,15 +44,21 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use hookgate::providers::{Credential, CredentialKind, REGISTRY};
+use hookgate::verify::Secret;
+use hookgate::verify::es256::test_key;
 use hookgate_tests::function::{base_env, bin_dir};
-use hookgate_tests::providers::{PANJAYA_PUBLIC, Provider};
+use hookgate_tests::providers::Provider;
 use hookgate_tests::runtime::{Reply, Runtime};
 use hookgate_tests::sqs;
 use serde_json::Value;
 use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::process::{Child, Command};
 
-const PROVIDERS: [&str; 4] = ["panjaya", "syncso", "namirial", "redner"];
+/// Every registered provider. Each is compared with its Python peer
+/// (`tools/bench/peer.py`), which a new provider needs too.
+static PROVIDERS: std::sync::LazyLock<Vec<&'static str>> =
+    std::sync::LazyLock::new(|| REGISTRY.iter().map(|r| r.slug).collect());
 const HMAC_SECRET: &str = "whsec_bench_secret_0123456789abcdef";
 const TOKEN: &str = "bench-token-0123456789abcdef";
 
@@ -150,13 +156,11 @@ impl Program {
         // AWS_LAMBDA_LOG_FORMAT=JSON stays, as deployed (template.yaml's
         // LoggingConfig), for the Python peer too: its log bytes are measured.
         if let Some(p) = self.provider() {
-            let (var, value) = match p {
-                "panjaya" => ("PANJAYA_PUBLIC_KEYS", PANJAYA_PUBLIC),
-                "syncso" => ("SYNCSO_WEBHOOK_SECRETS", HMAC_SECRET),
-                "namirial" => ("NAMIRIAL_TOKENS", TOKEN),
-                _ => ("REDNER_WEBHOOK_SECRETS", HMAC_SECRET),
-            };
-            env.insert(var.into(), value.into());
+            let p = Provider::named(p);
+            let value = bench_credential(p)
+                .configured_as()
+                .expect("the test key's public half");
+            env.insert(p.registered().credential_var().into(), value);
         }
         let mut cmd = match self {
             Self::Rust(name) => Command::new(bin_dir().join(name)),
@@ -269,10 +273,19 @@ fn body_1k(provider: &str) -> String {
 /// A signed delivery for `provider`, as the provider sends it, with the
 /// bench's secrets.
 fn signed_event(provider: &str) -> Value {
-    let p = Provider::from_slug(provider).unwrap();
+    let p = Provider::named(provider);
     let body = body_1k(provider);
-    let credential = p.credential_with(body.as_bytes(), HMAC_SECRET.as_bytes(), TOKEN);
+    let credential = p.credential_with(&bench_credential(p), body.as_bytes());
     p.with_credential(body, &credential).to_json()
+}
+
+/// The bench's credential for `p`, by what its sender holds.
+fn bench_credential(p: Provider) -> Credential {
+    match p.credential_kind() {
+        CredentialKind::Secret => Credential::Shared(Secret::new(HMAC_SECRET.as_bytes())),
+        CredentialKind::Token => Credential::Shared(Secret::new(TOKEN.as_bytes())),
+        CredentialKind::PrivateKey => Credential::PrivateKey(test_key::signing_key()),
+    }
 }
 
 /// User + system CPU of `pid` so far, in clock ticks.
@@ -614,7 +627,7 @@ async fn main() {
     );
     let _ = writeln!(t, "|---|---|---|---|---|---|");
     // In-process pipeline.
-    for p in PROVIDERS {
+    for &p in PROVIDERS.iter() {
         for size in ["1KiB", "64KiB"] {
             let v = us(&format!("pipeline/{p}/{size}"));
             let (target, met) = match (p, size, v) {
@@ -671,7 +684,7 @@ async fn main() {
     );
     // Cold start.
     let _ = writeln!(t, "| cold start hello-lambda | {hello_ms:.1} ms | | | | |");
-    for p in PROVIDERS {
+    for &p in PROVIDERS.iter() {
         let ms = cold_ms[p];
         let py_ms = cold_ms[&format!("python {p}")];
         let limit = 1.5 * hello_ms + 10.0;
@@ -689,7 +702,7 @@ async fn main() {
         );
     }
     // Warm CPU and memory.
-    for p in PROVIDERS {
+    for &p in PROVIDERS.iter() {
         let w = &warm_of[p];
         let pw = &warm_of[&format!("python {p}")];
         let r = w.cpu_us / pw.cpu_us;
@@ -701,7 +714,7 @@ async fn main() {
             mark(r <= 0.25),
         );
     }
-    for p in PROVIDERS {
+    for &p in PROVIDERS.iter() {
         let w = &warm_of[p];
         let pw = &warm_of[&format!("python {p}")];
         let _ = writeln!(
@@ -712,7 +725,7 @@ async fn main() {
             w.wall_us / pw.wall_us,
         );
     }
-    for p in PROVIDERS {
+    for &p in PROVIDERS.iter() {
         let w = &warm_of[p];
         let pw = &warm_of[&format!("python {p}")];
         let _ = writeln!(
@@ -723,7 +736,7 @@ async fn main() {
             w.log_bytes / pw.log_bytes,
         );
     }
-    for p in PROVIDERS {
+    for &p in PROVIDERS.iter() {
         let w = &warm_of[p];
         let pw = &warm_of[&format!("python {p}")];
         let _ = writeln!(
@@ -732,7 +745,7 @@ async fn main() {
             w.log_records, pw.log_records,
         );
     }
-    for p in PROVIDERS {
+    for &p in PROVIDERS.iter() {
         let w = &warm_of[p];
         let pw = &warm_of[&format!("python {p}")];
         let _ = writeln!(
@@ -753,7 +766,7 @@ async fn main() {
         mib(hello_size),
         mib(zipped_size(&hello_path)),
     );
-    for p in PROVIDERS {
+    for &p in PROVIDERS.iter() {
         let path = bin_dir().join(p);
         let size = std::fs::metadata(&path).unwrap().len();
         let _ = writeln!(

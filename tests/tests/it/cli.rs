@@ -13,9 +13,12 @@ use std::time::{Duration, Instant};
 use aws_sdk_sqs::types::QueueAttributeName;
 use bytes::Bytes;
 use hookgate::envelope::event_id;
+use hookgate::providers::CredentialKind;
+use hookgate::verify::es256::test_key;
 use hookgate::verify::hmac::sign;
 use hookgate_tests::apigw::Event;
 use hookgate_tests::function::{Function, bin_dir};
+use hookgate_tests::providers::Provider;
 use hookgate_tests::sqs;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
@@ -25,9 +28,7 @@ use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 
-use crate::events::{env_json, env_json_without_queues, root};
-
-const TEST_PRIVATE_KEY: &str = "shared/tests/fixtures/panjaya/TEST-ONLY-private-key.pem";
+use crate::events::{env_json, env_json_without_queues, logical_id, root};
 
 /// Runs the CLI with exactly `env` as its environment.
 async fn hookgate(args: &[&str], env: &[(&str, &str)]) -> Output {
@@ -119,75 +120,68 @@ async fn forward(
     Ok(resp)
 }
 
-/// The function `provider` configured from env.json on a fresh queue,
-/// without a quarantine queue.
-async fn function(provider: &str, logical_id: &str) -> (Arc<Function>, String) {
+/// The function of `p` configured from env.json on a fresh queue, without
+/// a quarantine queue, accepting every style its sender signs in.
+async fn function(p: Provider) -> (Arc<Function>, String) {
     let client = sqs::client().await;
     let queue = sqs::create_queue(&client, false).await;
-    let config = env_json_without_queues(logical_id);
+    let config = env_json_without_queues(&logical_id(p.slug()));
     let mut env: Vec<(&str, &str)> = config
         .iter()
         .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect();
     env.push(("QUEUE_URL", &queue));
-    if provider == "syncso" {
-        // The `plain` style signs with the untimed header.
-        env.push(("SYNCSO_ACCEPT_UNTIMED", "true"));
-    }
-    (Arc::new(Function::start(provider, &env).await), queue)
+    env.extend(
+        p.registered()
+            .sender
+            .styles
+            .iter()
+            .filter_map(|s| s.requires),
+    );
+    (Arc::new(Function::start(p.slug(), &env).await), queue)
 }
 
 #[tokio::test]
 async fn send_signs_as_each_provider_does() {
     let client = sqs::client().await;
-    let key = root().join(TEST_PRIVATE_KEY);
-    let key = key.to_str().expect("UTF-8 path");
-    // (provider, logical id, variable the CLI reads, its value, variants)
-    let cases: [(&str, &str, &str, String, &[&str]); 4] = [
-        (
-            "redner",
-            "RednerFunction",
-            "REDNER_WEBHOOK_SECRETS",
-            String::new(),
-            &[],
-        ),
-        (
-            "syncso",
-            "SyncsoFunction",
-            "SYNCSO_WEBHOOK_SECRETS",
-            String::new(),
-            &["--style=plain"],
-        ),
-        (
-            "panjaya",
-            "PanjayaFunction",
-            "PANJAYA_PRIVATE_KEY",
-            key.to_owned(),
-            &[],
-        ),
-        (
-            "namirial",
-            "NamirialFunction",
-            "NAMIRIAL_TOKENS",
-            String::new(),
-            &["--style=header"],
-        ),
-    ];
-    for (provider, logical_id, var, value, variants) in cases {
-        let (f, queue) = function(provider, logical_id).await;
-        let (url, server) = gateway(provider, Arc::clone(&f)).await;
-        // The CLI reads the same variable as the function (the first entry).
-        let value = if value.is_empty() {
-            env_json(logical_id)
+    let scratch = std::env::temp_dir().join(format!("hookgate-cli-send-{}", std::process::id()));
+    std::fs::create_dir_all(&scratch).unwrap();
+    for p in Provider::all() {
+        let provider = p.slug();
+        let sender = p.registered().sender;
+        // What the CLI reads when no flag is given: the function's own
+        // variable (its first entry), or a private key's file.
+        let (var, value) = if sender.credential == CredentialKind::PrivateKey {
+            (
+                format!("{}_PRIVATE_KEY", provider.to_ascii_uppercase()),
+                test_key::PRIVATE_PEM_PATH.to_owned(),
+            )
+        } else {
+            let var = p.registered().credential_var();
+            let list = env_json(&logical_id(provider))
                 .into_iter()
                 .find(|(k, _)| k == var)
                 .map(|(_, v)| v)
-                .expect("env.json sets the credential")
-        } else {
-            value
+                .expect("env.json sets the credential");
+            (var.to_owned(), list)
         };
-        let env = [(var, value.as_str())];
-        let sample = format!("samples/{provider}.json");
+        let variants: Vec<String> = sender
+            .styles
+            .iter()
+            .skip(1)
+            .map(|s| format!("--style={}", s.name))
+            .collect();
+        let variants: Vec<&str> = variants.iter().map(String::as_str).collect();
+        // Its sample file, else the sample its module describes.
+        let mut sample = format!("samples/{provider}.json");
+        if !root().join(&sample).is_file() {
+            let path = scratch.join(format!("{provider}.json"));
+            std::fs::write(&path, p.sample(1)).unwrap();
+            sample = path.to_str().expect("UTF-8 path").to_owned();
+        }
+        let (f, queue) = function(p).await;
+        let (url, server) = gateway(provider, Arc::clone(&f)).await;
+        let env = [(var.as_str(), value.as_str())];
         let mut runs: Vec<Vec<&str>> = vec![vec![]];
         runs.extend(variants.iter().map(|v| vec![*v]));
         for extra in &runs {
@@ -219,7 +213,7 @@ async fn send_signs_as_each_provider_does() {
 
         // A body changed after signing is refused, and the CLI says so in
         // its exit status.
-        if provider != "namirial" {
+        if sender.covers_body {
             let args = [
                 "send",
                 provider,
@@ -465,7 +459,7 @@ async fn errors_are_one_line_and_a_failure_exit() {
                 "samples/redner.json",
             ],
             vec![],
-            "samples/redner.json is not a PEM file",
+            "samples/redner.json is not a PEM block",
         ),
         (
             vec![
@@ -533,7 +527,7 @@ async fn quarantine_replay_moves_what_now_normalizes() {
     use hookgate::quarantine::{QuarantineData, QuarantineRecord};
     use hookgate_tests::providers::Provider;
 
-    let p = Provider::Redner;
+    let p = Provider::named("redner");
     let s = crate::common::quarantined_stack(p.slug(), &p.env()).await;
     let q = s.quarantine.clone().expect("a quarantine queue");
     let failing = r#"{"event":"job.created","data":{"status":"created"}}"#;

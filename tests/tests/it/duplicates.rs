@@ -35,14 +35,14 @@ async fn three_times(p: Provider, fifo: bool) {
 
 #[tokio::test]
 async fn repeats_on_a_standard_queue_are_all_kept_with_one_id() {
-    for p in Provider::ALL {
+    for p in Provider::all() {
         three_times(p, false).await;
     }
 }
 
 #[tokio::test]
 async fn repeats_on_a_fifo_queue_collapse_to_one() {
-    for p in Provider::ALL {
+    for p in Provider::all() {
         three_times(p, true).await;
     }
 }

@@ -9,7 +9,10 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use hookgate::envelope::event_id;
+use hookgate::providers::CredentialKind;
+use hookgate::verify::es256::test_key;
 use hookgate_tests::function::Function;
+use hookgate_tests::providers::{Provider, each};
 use hookgate_tests::sqs;
 use serde_json::Value;
 
@@ -189,51 +192,38 @@ async fn check(provider: &str, logical_id: &str, min_valid: usize) {
     }
 }
 
-#[tokio::test]
-async fn redner_samples() {
-    check("redner", "RednerFunction", 4).await;
+/// `RednerFunction` for `redner`: the function's logical id in the
+/// template and env.json.
+pub fn logical_id(slug: &str) -> String {
+    let mut chars = slug.chars();
+    chars
+        .next()
+        .map(|c| c.to_ascii_uppercase().to_string() + chars.as_str())
+        .unwrap_or_default()
+        + "Function"
 }
 
 #[tokio::test]
-async fn syncso_samples() {
-    check("syncso", "SyncsoFunction", 3).await;
-}
-
-#[tokio::test]
-async fn panjaya_samples() {
-    check("panjaya", "PanjayaFunction", 3).await;
-}
-
-#[tokio::test]
-async fn namirial_samples() {
-    check("namirial", "NamirialFunction", 3).await;
+async fn every_providers_sample_events() {
+    each(|p| async move { check(p.slug(), &logical_id(p.slug()), 1).await }).await;
 }
 
 #[test]
 fn env_json_configures_every_function_with_local_values() {
-    for id in [
-        "RednerFunction",
-        "SyncsoFunction",
-        "PanjayaFunction",
-        "NamirialFunction",
-    ] {
-        let vars = env_json(id);
+    for p in Provider::all() {
+        let id = logical_id(p.slug());
+        let vars = env_json(&id);
         let queue = vars.iter().find(|(k, _)| k == "QUEUE_URL");
         assert!(
             queue.is_some_and(|(_, v)| v.starts_with("http://127.0.0.1:")),
             "{id}: QUEUE_URL should name the local queue"
         );
+        // A private-key provider is configured with the test pair's public
+        // half, not the provider's own key.
+        if p.credential_kind() == CredentialKind::PrivateKey {
+            let var = p.registered().credential_var();
+            let key = vars.iter().find(|(k, _)| k == var).map(|(_, v)| v.trim());
+            assert_eq!(key, Some(test_key::PUBLIC_PEM.trim()), "{id}");
+        }
     }
-    // The Panjaya key is the test pair's public half, not Panjaya's own.
-    let panjaya = env_json("PanjayaFunction");
-    let key = panjaya
-        .iter()
-        .find(|(k, _)| k == "PANJAYA_PUBLIC_KEYS")
-        .map(|(_, v)| v.clone())
-        .unwrap_or_default();
-    let test_key = std::fs::read_to_string(
-        root().join("shared/tests/fixtures/panjaya/TEST-ONLY-public-key.pem"),
-    )
-    .unwrap();
-    assert_eq!(key.trim(), test_key.trim());
 }

@@ -126,30 +126,17 @@ async fn lasting_faults_are_503_in_time(provider: Provider) {
 }
 
 #[tokio::test]
-async fn redner_lasting_sqs_faults_are_503_in_time() {
-    lasting_faults_are_503_in_time(Provider::Redner).await;
-}
-
-#[tokio::test]
-async fn syncso_lasting_sqs_faults_are_503_in_time() {
-    lasting_faults_are_503_in_time(Provider::Syncso).await;
-}
-
-#[tokio::test]
-async fn panjaya_lasting_sqs_faults_are_503_in_time() {
-    lasting_faults_are_503_in_time(Provider::Panjaya).await;
-}
-
-#[tokio::test]
-async fn namirial_lasting_sqs_faults_are_503_in_time() {
-    lasting_faults_are_503_in_time(Provider::Namirial).await;
+async fn every_provider_lasting_sqs_faults_are_503_in_time() {
+    for p in Provider::all() {
+        lasting_faults_are_503_in_time(p).await;
+    }
 }
 
 /// Faults that clear within the default budget: the SDK's retries carry the
 /// delivery through, and it is on the queue exactly once.
 #[tokio::test]
 async fn faults_that_clear_within_the_budget_still_succeed() {
-    let s = faulty(Provider::Redner, 5_000).await;
+    let s = faulty(Provider::named("redner"), 5_000).await;
     let passing: [(&str, u64, Fault); 6] = [
         ("reset", 1, Fault::Reset),
         ("500 twice", 2, Fault::Status(500)),

@@ -64,7 +64,7 @@ async fn provider_stack(p: Provider, extra: &[(&str, &str)]) -> Stack {
 
 #[tokio::test]
 async fn every_front_delivers_for_every_provider() {
-    for p in Provider::ALL {
+    for p in Provider::all() {
         let s = provider_stack(p, &[]).await;
         for (n, front) in Front::ALL.into_iter().enumerate() {
             let name = format!("{} via {}", p.slug(), front.name());
@@ -118,7 +118,7 @@ async fn every_front_delivers_for_every_provider() {
 
 #[tokio::test]
 async fn namirial_allow_list_uses_each_fronts_source_address() {
-    let p = Provider::Namirial;
+    let p = Provider::named("namirial");
     let s = provider_stack(p, &[("NAMIRIAL_ALLOWED_CIDRS", "203.0.113.0/24")]).await;
     let allowed = "203.0.113.9";
     let other = "198.51.100.7";
@@ -177,7 +177,7 @@ async fn namirial_allow_list_uses_each_fronts_source_address() {
 
 #[tokio::test]
 async fn an_event_of_no_front_is_answered_not_failed() {
-    let s = provider_stack(Provider::Redner, &[]).await;
+    let s = provider_stack(Provider::named("redner"), &[]).await;
     for event in [
         json!({}),
         json!({"Records": []}),

@@ -412,7 +412,7 @@ async fn few_custom_metrics_whatever_the_answer() {
             }
         }
     };
-    for p in Provider::ALL {
+    for p in Provider::all() {
         let mut env = p.env();
         env.push(("MAX_BODY_BYTES", "4096"));
         let huge = format!(r#"{{"pad":"{}"}}"#, "x".repeat(5_000));
@@ -449,7 +449,7 @@ async fn few_custom_metrics_whatever_the_answer() {
         add(&plain.f.logs());
     }
     // A queue that does not answer: 503.
-    let p = Provider::Redner;
+    let p = Provider::named("redner");
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let endpoint = format!("http://{}", closed.local_addr().unwrap());
     drop(closed);

@@ -1,32 +1,22 @@
 //! The `panjaya` release binary end to end: ES256 signatures made the way
 //! Panjaya makes them, with the repository's test-only key.
 
-use aws_lc_rs::rand::SystemRandom;
-use aws_lc_rs::signature::{ECDSA_P256_SHA256_ASN1_SIGNING, EcdsaKeyPair};
 use hookgate::envelope::{Outcome, event_id};
+use hookgate::verify::es256::test_key;
 use hookgate_tests::apigw::Event;
 use hookgate_tests::sqs;
 
 use crate::common::{self, Stack};
 
-const PRIVATE: &str =
-    include_str!("../../../shared/tests/fixtures/panjaya/TEST-ONLY-private-key.pem");
-const PUBLIC: &str =
-    include_str!("../../../shared/tests/fixtures/panjaya/TEST-ONLY-public-key.pem");
+const PUBLIC: &str = test_key::PUBLIC_PEM;
 const VERSION_READY: &str = r#"{"event":"version_ready","asset_id":"asset_42","version_id":"ver_7","version_locale":"es-ES"}"#;
-
-fn key() -> EcdsaKeyPair {
-    let (label, der) = pem_rfc7468::decode_vec(PRIVATE.as_bytes()).expect("PEM");
-    assert_eq!(label, "PRIVATE KEY");
-    EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, &der).expect("PKCS#8 P-256 key")
-}
 
 /// hex(DER(ES256(body))), as Panjaya's sample verifies.
 fn signature(body: &str) -> String {
-    let sig = key()
-        .sign(&SystemRandom::new(), body.as_bytes())
+    let der = test_key::signing_key()
+        .sign_der(body.as_bytes())
         .expect("sign");
-    hex::encode(sig.as_ref())
+    hex::encode(der)
 }
 
 fn signed(body: &str) -> Event {

@@ -2,13 +2,12 @@
 //! (`hookgate::providers::REGISTRY`) is wired into every part of the project
 //! that must name it (its function crate, the template's function, route,
 //! function URL, secret, output, alarms and dashboard, env.json, the sample
-//! events, the schemas, the README, the Makefile and the test harness), so
+//! events, the schemas and the README), so
 //! forgetting one fails `make test` instead of a deployment.
 
 use std::collections::BTreeSet;
 
 use hookgate::providers::REGISTRY;
-use hookgate_tests::providers::Provider;
 use serde_json::Value;
 
 use crate::events::{env_json, root};
@@ -61,9 +60,6 @@ fn schema_providers(path: &str, pointer: &str) -> BTreeSet<String> {
 #[test]
 fn every_registered_provider_is_wired_everywhere() {
     let slugs: Vec<&str> = REGISTRY.iter().map(|r| r.slug).collect();
-    // The harness and every per-provider test iterate over Provider::ALL.
-    let harness: Vec<&str> = Provider::ALL.iter().map(|p| p.slug()).collect();
-    assert_eq!(harness, slugs, "tests/src/providers.rs lists the registry");
     let registered: BTreeSet<String> = slugs.iter().map(|s| (*s).to_owned()).collect();
     for (path, pointer) in [
         (
@@ -81,10 +77,13 @@ fn every_registered_provider_is_wired_everywhere() {
     let quarantine = read("schemas/quarantine.schema.json");
     let readme = read("README.md");
     let makefile = read("Makefile");
-    let functions_line = makefile
-        .lines()
-        .find(|l| l.starts_with("FUNCTIONS :="))
-        .expect("the Makefile's FUNCTIONS list");
+    // The Makefile builds every crate under functions/.
+    assert!(
+        makefile
+            .lines()
+            .any(|l| l == "FUNCTIONS := $(sort $(notdir $(wildcard functions/*)))"),
+        "the Makefile's FUNCTIONS are the crates under functions/"
+    );
     let t = template();
     let alarms: Vec<&Value> = t["Resources"]
         .as_object()
@@ -106,10 +105,6 @@ fn every_registered_provider_is_wired_everywhere() {
         assert!(
             main.contains("hookgate::run::<"),
             "{slug}: main runs hookgate::run"
-        );
-        assert!(
-            functions_line.split_whitespace().any(|w| w == slug),
-            "{slug}: Makefile FUNCTIONS"
         );
 
         // The template's function, built from that crate.
@@ -195,11 +190,7 @@ fn every_registered_provider_is_wired_everywhere() {
                 var.name
             );
         }
-        // Its sample payload and sample events exist.
-        assert!(
-            root().join(format!("samples/{slug}.json")).is_file(),
-            "{slug}: samples/{slug}.json"
-        );
+        // Its sample events exist (scripts/make-events.py writes them).
         let events: Vec<String> = std::fs::read_dir(root().join("events").join(slug))
             .unwrap_or_else(|e| panic!("events/{slug}: {e}"))
             .map(|e| {

@@ -6,7 +6,7 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use hookgate::envelope::{body_is_sqs_safe, event_id};
-use hookgate_tests::providers::Provider;
+use hookgate_tests::providers::{Provider, each};
 use hookgate_tests::sqs;
 
 use crate::common;
@@ -49,21 +49,6 @@ async fn bytes_survive(p: Provider) {
 }
 
 #[tokio::test]
-async fn redner_bytes_survive_the_queue() {
-    bytes_survive(Provider::Redner).await;
-}
-
-#[tokio::test]
-async fn syncso_bytes_survive_the_queue() {
-    bytes_survive(Provider::Syncso).await;
-}
-
-#[tokio::test]
-async fn panjaya_bytes_survive_the_queue() {
-    bytes_survive(Provider::Panjaya).await;
-}
-
-#[tokio::test]
-async fn namirial_bytes_survive_the_queue() {
-    bytes_survive(Provider::Namirial).await;
+async fn every_provider_bytes_survive_the_queue() {
+    each(bytes_survive).await;
 }

@@ -224,6 +224,8 @@ pub fn describe(json: bool) -> Result<String, CliError> {
                     })).collect::<Vec<_>>(),
                     "signed_time": s.signed_time,
                     "covers_body": s.covers_body,
+                    "sample": s.sample.valid(1),
+                    "unusable_sample": s.sample.unusable,
                 })
             })
             .collect();
@@ -552,5 +554,10 @@ mod tests {
             "true"
         );
         assert_eq!(json[0]["private_key_variable"], "PANJAYA_PRIVATE_KEY");
+        let sample = json[3]["sample"].as_str().unwrap();
+        assert!(
+            serde_json::from_str::<serde_json::Value>(sample).is_ok(),
+            "{sample}"
+        );
     }
 }
