@@ -11,8 +11,11 @@ use serde_json::json;
 use crate::apigw::HttpApiRequest;
 use crate::config::Config;
 use crate::gate::Gate;
+use crate::json::Detail;
+use crate::providers::Normalized;
 use crate::providers::Provider;
-use crate::sink::{MemorySink, Sink};
+use crate::sink::{MemorySink, Message, Sink};
+use crate::verify::{Verification, Verified};
 
 /// What every unit test's gate reads from its clock:
 /// 2025-11-23T12:34:57.120456Z (the envelope keeps milliseconds).
@@ -120,4 +123,57 @@ pub(crate) async fn refused<P: Provider>(
         "nothing may be enqueued on {status}"
     );
     body
+}
+
+/// `P::normalize` over `text`, as if a scheme had verified it (with
+/// `signed_at` when the scheme signs a time).
+pub(crate) fn normalize<P: Provider>(
+    text: &str,
+    signed_at: Option<i64>,
+) -> Result<Normalized, Vec<Detail>> {
+    let verified = Verified::new(
+        text.as_bytes(),
+        Verification {
+            scheme: "test",
+            key_index: 0,
+            signed_at,
+        },
+    );
+    P::normalize(text, &verified)
+}
+
+/// Why `P` cannot normalize `text`: each problem as `<loc JSON>:<type>`.
+pub(crate) fn problems<P: Provider>(text: &str) -> Vec<String> {
+    normalize::<P>(text, None)
+        .unwrap_err()
+        .iter()
+        .map(|d| format!("{}:{}", serde_json::to_string(&d.loc).unwrap(), d.kind))
+        .collect()
+}
+
+/// Expects `req` accepted: 200 with the event id of `body`, and exactly one
+/// message sent, attributed to `P` with `event_type` and `outcome`.
+pub(crate) async fn accepted_once<P: Provider>(
+    gate: &Gate<P, MemorySink>,
+    req: Request,
+    body: &[u8],
+    event_type: &str,
+    outcome: &str,
+) -> Message {
+    let (status, answer, _) = call(gate, req).await;
+    assert_eq!(status, 200, "{answer}");
+    let id = crate::envelope::event_id(P::SLUG, body);
+    assert_eq!(answer, json!({ "id": id }));
+    let mut sent = gate.sink().take();
+    assert_eq!(sent.len(), 1);
+    let m = sent.remove(0);
+    assert_eq!(
+        m.attributes,
+        vec![
+            ("provider", P::SLUG.to_owned()),
+            ("type", event_type.to_owned()),
+            ("outcome", outcome.to_owned()),
+        ]
+    );
+    m
 }

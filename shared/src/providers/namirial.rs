@@ -54,13 +54,6 @@ pub struct Namirial {
     scheme: TokenScheme,
 }
 
-impl Namirial {
-    /// A provider verifying with `scheme`.
-    pub fn new(scheme: TokenScheme) -> Self {
-        Self { scheme }
-    }
-}
-
 impl Provider for Namirial {
     const SLUG: &'static str = "namirial";
     const SECRET_VARS: &'static [SecretVar] = &[SecretVar {
@@ -349,26 +342,13 @@ mod gate_tests;
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::verify::Verification;
 
     fn normalize(text: &str) -> Result<Normalized, Vec<Detail>> {
-        let v = Verified::new(
-            text.as_bytes(),
-            Verification {
-                scheme: "token",
-                key_index: 0,
-                signed_at: None,
-            },
-        );
-        Namirial::normalize(text, &v)
+        crate::testing::normalize::<Namirial>(text, None)
     }
 
     fn problems(text: &str) -> Vec<String> {
-        normalize(text)
-            .unwrap_err()
-            .iter()
-            .map(|d| format!("{}:{}", serde_json::to_string(&d.loc).unwrap(), d.kind))
-            .collect()
+        crate::testing::problems::<Namirial>(text)
     }
 
     const DOCUMENTED: &str = r#"{"event_type":"REQUEST_CREATED","sent_at":"20250715083633","request":{"status":"VIDEOPENDING","profile":"PFnubeNC","registration_authority":7,"scratchcard":"2678100","pk":1012632},"certificates":[]}"#;

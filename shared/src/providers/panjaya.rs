@@ -34,13 +34,6 @@ pub struct Panjaya {
     scheme: Es256Scheme,
 }
 
-impl Panjaya {
-    /// A provider verifying with `scheme`.
-    pub fn new(scheme: Es256Scheme) -> Self {
-        Self { scheme }
-    }
-}
-
 impl Provider for Panjaya {
     const SLUG: &'static str = "panjaya";
     const SECRET_VARS: &'static [SecretVar] = &[SecretVar {
@@ -164,20 +157,11 @@ mod tests {
     use std::collections::HashMap;
 
     use super::*;
-    use crate::verify::Verification;
     use crate::verify::es256::SIGNATURE_HEADER;
     use crate::verify::es256::testing::TestKey;
 
     fn normalize(text: &str) -> Result<Normalized, Vec<Detail>> {
-        let v = Verified::new(
-            text.as_bytes(),
-            Verification {
-                scheme: "es256",
-                key_index: 0,
-                signed_at: None,
-            },
-        );
-        Panjaya::normalize(text, &v)
+        crate::testing::normalize::<Panjaya>(text, None)
     }
 
     #[test]
@@ -255,11 +239,7 @@ mod tests {
     }
 
     fn problems(text: &str) -> Vec<String> {
-        normalize(text)
-            .unwrap_err()
-            .iter()
-            .map(|d| format!("{}:{}", serde_json::to_string(&d.loc).unwrap(), d.kind))
-            .collect()
+        crate::testing::problems::<Panjaya>(text)
     }
 
     #[test]

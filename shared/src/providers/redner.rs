@@ -32,13 +32,6 @@ pub struct Redner {
     scheme: HmacScheme,
 }
 
-impl Redner {
-    /// A provider verifying with `scheme`.
-    pub fn new(scheme: HmacScheme) -> Self {
-        Self { scheme }
-    }
-}
-
 impl Provider for Redner {
     const SLUG: &'static str = "redner";
     const SECRET_VARS: &'static [SecretVar] = &[SecretVar {
@@ -240,18 +233,9 @@ fn outcome(event: &str, status: Option<&str>) -> Outcome {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::verify::{Verification, Verified};
 
     fn normalize(text: &str) -> Result<Normalized, Vec<Detail>> {
-        let v = Verified::new(
-            text.as_bytes(),
-            Verification {
-                scheme: "hmac-sha256",
-                key_index: 0,
-                signed_at: None,
-            },
-        );
-        Redner::normalize(text, &v)
+        crate::testing::normalize::<Redner>(text, None)
     }
 
     #[test]
@@ -305,11 +289,7 @@ mod tests {
     }
 
     fn problems(text: &str) -> Vec<String> {
-        normalize(text)
-            .unwrap_err()
-            .iter()
-            .map(|d| format!("{}:{}", serde_json::to_string(&d.loc).unwrap(), d.kind))
-            .collect()
+        crate::testing::problems::<Redner>(text)
     }
 
     #[test]

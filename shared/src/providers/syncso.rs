@@ -76,14 +76,6 @@ pub struct Syncso {
     plain: Option<HmacScheme>,
 }
 
-impl Syncso {
-    /// A provider verifying `Sync-Signature` with `timestamped` and, when
-    /// `plain` is given, a lone `X-Signature-Primary` with it.
-    pub fn new(timestamped: TimestampedScheme, plain: Option<HmacScheme>) -> Self {
-        Self { timestamped, plain }
-    }
-}
-
 impl Provider for Syncso {
     const SLUG: &'static str = "syncso";
     const SECRET_VARS: &'static [SecretVar] = &[SecretVar {
@@ -290,7 +282,6 @@ mod tests {
     use std::collections::HashMap;
 
     use super::*;
-    use crate::verify::Verification;
     use crate::verify::hmac::sign;
 
     const GENERATION: &str = r#"{"status":"COMPLETED","createdAt":"2025-11-23T12:30:00Z","id":"gen_7f3a","input":[{"type":"video","url":"https://example.com/video.mp4"},{"type":"audio","url":"https://example.com/audio.mp3"}],"model":"lipsync-2","error":"","error_code":"","options":{},"outputDuration":10,"outputUrl":"https://example.com/output.mp4","segmentOutputUrl":"https://example.com/segment_output.mp4","webhookUrl":"https://example.com/webhook"}"#;
@@ -302,15 +293,7 @@ mod tests {
     }
 
     fn normalize_signed(text: &str, signed_at: Option<i64>) -> Result<Normalized, Vec<Detail>> {
-        let v = Verified::new(
-            text.as_bytes(),
-            Verification {
-                scheme: "hmac-sha256",
-                key_index: 0,
-                signed_at,
-            },
-        );
-        Syncso::normalize(text, &v)
+        crate::testing::normalize::<Syncso>(text, signed_at)
     }
 
     fn normalize(text: &str) -> Result<Normalized, Vec<Detail>> {
@@ -318,11 +301,7 @@ mod tests {
     }
 
     fn problems(text: &str) -> Vec<String> {
-        normalize(text)
-            .unwrap_err()
-            .iter()
-            .map(|d| format!("{}:{}", serde_json::to_string(&d.loc).unwrap(), d.kind))
-            .collect()
+        crate::testing::problems::<Syncso>(text)
     }
 
     #[test]
