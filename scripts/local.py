@@ -32,7 +32,7 @@ def queues(endpoint, name, quarantine):
 
 
 def env():
-    """`export` lines for every function's variables in env.json (all four
+    """`export` lines for every function's variables in env.json (the
     functions share one process environment under `cargo lambda watch`)."""
     config = json.loads((ROOT / "env.json").read_text())
     merged = {}

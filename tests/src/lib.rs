@@ -3,7 +3,7 @@
 //! server (moto, started by the Makefile) to read the queue back.
 //!
 //! A fault-injecting proxy goes between a function and SQS where a test
-//! needs SQS to fail, and the load run drives all four functions at once.
+//! needs SQS to fail, and the load run drives every provider's function at once.
 //!
 //! Environment: `HOOKGATE_TEST_SQS_ENDPOINT` (the local SQS server, set by
 //! `make test`) and optionally `HOOKGATE_BIN_DIR` (default

@@ -1,4 +1,4 @@
-//! A load run: many signed deliveries over all four providers at a fixed
+//! A load run: many signed deliveries over every registered provider at a fixed
 //! concurrency, through the release binaries, with SQS faults injected for
 //! part of the run. Every delivery answered 503 is sent again afterwards, as
 //! the provider would; then the queue is read back and compared by event id.
@@ -26,7 +26,7 @@ use crate::sqs;
 /// What to run.
 #[derive(Debug, Clone)]
 pub struct Plan {
-    /// Deliveries in all, spread evenly over the four providers.
+    /// Deliveries in all, spread evenly over the registered providers.
     pub deliveries: u64,
     /// Callers at once (and function instances).
     pub concurrency: usize,

@@ -1,6 +1,6 @@
 //! Every malformed delivery, per provider, against the release binaries:
 //! each gets DESIGN's status and `error` code, and nothing is enqueued.
-//! The table is the same for all four; header tricks follow each provider's
+//! The table is the same for every provider; header tricks follow each provider's
 //! credential format. The same table runs again with a quarantine queue:
 //! then every authenticated delivery is kept (the 400s and 422s become a
 //! quarantined 200 whose record holds the body byte for byte), and every
