@@ -259,7 +259,7 @@ async fn replay_keeps_what_still_fails_and_refuses_altered_records() {
         ReplayError::IdMismatch
     );
     let mut unknown = record.clone();
-    unknown.data.provider = "acme".into();
+    unknown.data.provider = "no provider".into();
     assert!(matches!(
         replay(&unknown, false, 262_144),
         Err(ReplayError::UnknownProvider(_))
