@@ -503,9 +503,13 @@ mod tests {
             err("panjaya", &missing)
                 .starts_with("cannot read the private key /nonexistent/key.pem: ")
         );
+        let known: Vec<&str> = slugs().collect();
         assert_eq!(
-            provider("acme").unwrap_err().to_string(),
-            "no provider \"acme\"; hookgate has panjaya, syncso, namirial, redner"
+            provider("no-such-provider").unwrap_err().to_string(),
+            format!(
+                "no provider \"no-such-provider\"; hookgate has {}",
+                known.join(", ")
+            )
         );
     }
 
