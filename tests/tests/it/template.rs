@@ -14,7 +14,6 @@ use std::path::PathBuf;
 use std::process::Command;
 
 use hookgate::metrics::{COUNTERS, DIMENSIONS, LATENCIES, NAMESPACE};
-use hookgate::providers::{Namirial, Panjaya, Provider as _, Redner, Syncso};
 use hookgate_tests::providers::Provider;
 use serde_json::Value;
 
@@ -82,14 +81,9 @@ fn declared(t: &Value, id: &str) -> BTreeSet<String> {
 
 /// The variables a provider's function reads beyond the common ones.
 fn secret_vars(slug: &str) -> Vec<&'static str> {
-    let vars = match slug {
-        "panjaya" => Panjaya::SECRET_VARS,
-        "syncso" => Syncso::SECRET_VARS,
-        "namirial" => Namirial::SECRET_VARS,
-        "redner" => Redner::SECRET_VARS,
-        other => panic!("unknown provider {other}"),
-    };
-    vars.iter().map(|v| v.name).collect()
+    let provider =
+        hookgate::providers::registered(slug).unwrap_or_else(|| panic!("unknown provider {slug}"));
+    provider.secret_vars.iter().map(|v| v.name).collect()
 }
 
 #[test]
