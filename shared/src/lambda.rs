@@ -267,22 +267,34 @@ fn makes_uri(scheme: &str, host: &str, path: &str) -> bool {
             .is_ok_and(|u| u.as_str().parse::<http::Uri>().is_ok())
 }
 
+/// What may stand literally in a URI path or query (RFC 3986: unreserved,
+/// sub-delims, `:`, `@`, `/`, `?`), and `%`, left as it is.
+const URI_PART: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~')
+    .remove(b'!')
+    .remove(b'$')
+    .remove(b'&')
+    .remove(b'\'')
+    .remove(b'(')
+    .remove(b')')
+    .remove(b'*')
+    .remove(b'+')
+    .remove(b',')
+    .remove(b';')
+    .remove(b'=')
+    .remove(b':')
+    .remove(b'@')
+    .remove(b'/')
+    .remove(b'?')
+    .remove(b'%');
+
 /// Percent-encodes every byte that may not appear literally in a URI path or
-/// query (RFC 3986), leaving everything else, `%` included, as it is.
+/// query, leaving everything else, `%` included, as it is.
 fn encode_uri_part(s: &str) -> String {
-    let allowed = |b: u8| b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@/?%".contains(&b);
-    if s.bytes().all(allowed) {
-        return s.to_owned();
-    }
-    let mut out = String::with_capacity(s.len() + 16);
-    for b in s.bytes() {
-        if allowed(b) {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    percent_encoding::utf8_percent_encode(s, URI_PART).to_string()
 }
 
 /// The handler's response in the shape `front` expects.
