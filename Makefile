@@ -35,7 +35,7 @@ help:
 	@echo "make soak   - the load run with 10,000 deliveries and SQS faults (make test runs 1,000)"
 	@echo "make build-host - release binaries for this machine (used by the tests)"
 	@echo "make lint-template - cfn-lint and sam validate on template.yaml, for each Front (HttpApi, FunctionUrl)"
-	@echo "make sam-build - sam build from the .venv (arm64, as sam deploy ships it), then checks the four bootstraps are arm64 ELF"
+	@echo "make sam-build - sam build from the .venv (arm64, as sam deploy ships it), then checks each function's bootstrap is an arm64 ELF"
 	@echo "make bench  - criterion pipeline benches, cold start, warm CPU, RSS and size against hello-world and a Python peer; one table"
 	@echo "make fuzz   - each cargo-fuzz target for FUZZ_SECONDS (600), then minimize its corpus"
 
@@ -92,7 +92,7 @@ sam-build: setup
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(TEMPLATE_ENV) $(VENV)/bin/sam build
 	$(PY) scripts/check-arm64.py $(SAM_ARTIFACTS)
 
-# Measured, not asserted: see BENCHMARKS.md. The four functions are built
+# Measured, not asserted: see BENCHMARKS.md. The functions are built
 # together, as `make build` builds the Lambda artifacts (same profile and
 # feature set), with the hello-world floor beside them; the driver is a
 # debug build and only measures other processes.
