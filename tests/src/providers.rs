@@ -80,9 +80,15 @@ impl Provider {
 
     /// The credential its sender holds, matching [`Provider::env`].
     pub fn sender_credential(self) -> Credential {
+        self.credential_of(SECRETS.1, TOKENS.1)
+    }
+
+    /// A credential of the kind its sender holds: `secret` or `token`, or
+    /// the test key pair's private half.
+    pub fn credential_of(self, secret: &str, token: &str) -> Credential {
         match self.credential_kind() {
-            CredentialKind::Secret => Credential::Shared(Secret::new(SECRETS.1.as_bytes())),
-            CredentialKind::Token => Credential::Shared(Secret::new(TOKENS.1.as_bytes())),
+            CredentialKind::Secret => Credential::Shared(Secret::new(secret.as_bytes())),
+            CredentialKind::Token => Credential::Shared(Secret::new(token.as_bytes())),
             CredentialKind::PrivateKey => Credential::PrivateKey(test_key::signing_key()),
         }
     }

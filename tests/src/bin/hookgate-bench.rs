@@ -44,9 +44,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use hookgate::providers::{Credential, CredentialKind, REGISTRY};
-use hookgate::verify::Secret;
-use hookgate::verify::es256::test_key;
+use hookgate::providers::{Credential, REGISTRY};
 use hookgate_tests::function::{base_env, bin_dir};
 use hookgate_tests::providers::Provider;
 use hookgate_tests::runtime::{Reply, Runtime};
@@ -279,13 +277,10 @@ fn signed_event(provider: &str) -> Value {
     p.with_credential(body, &credential).to_json()
 }
 
-/// The bench's credential for `p`, by what its sender holds.
+/// The bench's credential for `p`, by what its sender holds: the peer reads
+/// one secret or token, not the harness's rotation list.
 fn bench_credential(p: Provider) -> Credential {
-    match p.credential_kind() {
-        CredentialKind::Secret => Credential::Shared(Secret::new(HMAC_SECRET.as_bytes())),
-        CredentialKind::Token => Credential::Shared(Secret::new(TOKEN.as_bytes())),
-        CredentialKind::PrivateKey => Credential::PrivateKey(test_key::signing_key()),
-    }
+    p.credential_of(HMAC_SECRET, TOKEN)
 }
 
 /// User + system CPU of `pid` so far, in clock ticks.
